@@ -1,0 +1,3 @@
+from punie.cli import main
+
+main()

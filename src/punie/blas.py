@@ -57,7 +57,9 @@ def fast_blas() -> BlasChoice:
     return BlasChoice(*cands[0]) if cands else BlasChoice("stock", None)
 
 
-def child_env(base: dict[str, str] | None = None, *, blas: BlasChoice | None = None) -> dict[str, str]:
+def child_env(
+    base: dict[str, str] | None = None, *, blas: BlasChoice | None = None
+) -> dict[str, str]:
     """Environment for a child process doing heavy mlx work, with the fast BLAS preloaded."""
     env = dict(os.environ if base is None else base)
     choice = blas or fast_blas()
@@ -73,7 +75,11 @@ def child_env(base: dict[str, str] | None = None, *, blas: BlasChoice | None = N
 def stock_env(base: dict[str, str] | None = None) -> dict[str, str]:
     """Environment that runs mlx on the wheel's own BLAS (benchmarks compare against it)."""
     env = dict(os.environ if base is None else base)
-    preload = [p for p in env.get("LD_PRELOAD", "").split(":") if p and "mkl" not in p and "openblas" not in p]
+    preload = [
+        p
+        for p in env.get("LD_PRELOAD", "").split(":")
+        if p and "mkl" not in p and "openblas" not in p
+    ]
     if preload:
         env["LD_PRELOAD"] = ":".join(preload)
     else:

@@ -42,7 +42,15 @@ def _register_all() -> None:
     from punie.serve import cli as serve_cli
     from punie.train import cli as train_cli
 
-    for module in (model_cli, data_cli, train_cli, serve_cli, evaluate_cli, flywheel_cli, agent_cli):
+    for module in (
+        model_cli,
+        data_cli,
+        train_cli,
+        serve_cli,
+        evaluate_cli,
+        flywheel_cli,
+        agent_cli,
+    ):
         module.register(app)
 
 

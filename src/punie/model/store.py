@@ -190,8 +190,8 @@ def resolve_model(spec: str) -> Path:
     raise PunieError(
         "no such model",
         where=spec,
-        hint=f"use one of: {', '.join(EMBEDDED)}, a model folder, or an org/name in the HF cache "
-        "(see `punie model list`)",
+        hint=f"use {', '.join(EMBEDDED)}, a model folder or an org/name in the HF cache; "
+        "`punie model list` shows them",
     )
 
 

@@ -1,0 +1,102 @@
+"""The model behind the agent, opened on the first prompt (never at import or initialize).
+
+`--model` takes the same specs as evaluation (see `punie.serve.endpoints`); a model
+folder or name starts a managed mlx_lm.server (with `--adapter`) that stops when the
+agent exits. `test-fake:FILE.py` is a TEST FAKE: it loads FILE and calls its
+`build_model()` to put a deterministic pydantic-ai model (e.g. `FunctionModel`)
+behind the real agent, so tests can drive `punie serve` over a real pipe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import logging
+from pathlib import Path
+from typing import Any
+
+from punie.errors import PunieError
+
+TEST_FAKE_PREFIX = "test-fake:"
+API_KEY = "punie-local"  # OpenAI clients insist on a key; local servers ignore it
+log = logging.getLogger("punie.agent")
+
+
+def load_test_fake(path: str) -> Any:
+    """Build the pydantic-ai model a test-fake script describes."""
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise PunieError(f"{path}: no such test-fake model script", where="--model")
+    spec = importlib.util.spec_from_file_location(f"punie_test_fake_{p.stem}", p)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    build = getattr(module, "build_model", None)
+    if build is None:
+        raise PunieError(f"{path}: defines no build_model()", where="--model")
+    return build()
+
+
+def openai_model(base_url: str, model_name: str) -> Any:
+    from pydantic_ai.models.openai import OpenAIChatModel
+    from pydantic_ai.providers.openai import OpenAIProvider
+
+    return OpenAIChatModel(model_name, provider=OpenAIProvider(base_url=base_url, api_key=API_KEY))
+
+
+class ModelHandle:
+    """Opens the model once, on first use, and closes what it started on `aclose()`."""
+
+    def __init__(self, spec: str, adapter: Path | None = None):
+        self.spec = spec
+        self.adapter = adapter
+        self._model: Any = None
+        self._lock = asyncio.Lock()
+        self._stack = contextlib.AsyncExitStack()
+
+    def check(self) -> None:
+        """Cheap validation at startup (no server started, no weights loaded)."""
+        if self.spec.startswith(TEST_FAKE_PREFIX):
+            if self.adapter is not None:
+                raise PunieError("--adapter does not apply to a test-fake model", where="--adapter")
+            return
+        from punie.serve.endpoints import parse_endpoint
+
+        parsed = parse_endpoint(self.spec)
+        if self.adapter is not None:
+            if not parsed.managed:
+                raise PunieError(
+                    "--adapter needs a model folder or name, not a running server",
+                    where="--adapter",
+                    hint="load the adapter in that server, or pass --model PATH",
+                )
+            if not Path(self.adapter).is_dir():
+                raise PunieError(f"{self.adapter}: no such adapter folder", where="--adapter")
+
+    async def get(self) -> Any:
+        async with self._lock:
+            if self._model is None:
+                self._model = await self._open()
+            return self._model
+
+    async def _open(self) -> Any:
+        if self.spec.startswith(TEST_FAKE_PREFIX):
+            return load_test_fake(self.spec[len(TEST_FAKE_PREFIX) :])
+        from punie import paths
+        from punie.serve.endpoints import open_endpoint
+
+        log.info("opening model %s (adapter %s)", self.spec, self.adapter)
+        endpoint = await self._stack.enter_async_context(
+            open_endpoint(
+                self.spec,
+                Path(self.adapter) if self.adapter else None,
+                log_path=paths.logs_dir() / "agent-mlx-server.log",
+            )
+        )
+        log.info("model ready at %s as %s", endpoint.base_url, endpoint.model_name)
+        return openai_model(endpoint.base_url, endpoint.model_name)
+
+    async def aclose(self) -> None:
+        await self._stack.aclose()
+        self._model = None

@@ -1,0 +1,311 @@
+"""The five agent tools (shaped exactly as `punie.toolspec.AGENT_TOOLS`) and what the
+IDE sees of each call: a `tool_call` (kind, title, locations), a permission request
+for writes and commands, and a final `tool_call_update` that is `completed` or
+`failed` (with a diff for edits). A failure is never raised into the model run: the
+model gets an `error: ...` result and can adapt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from acp import start_tool_call, text_block, tool_content, tool_diff_content, update_tool_call
+from acp.schema import (
+    EnvVariable,
+    PermissionOption,
+    ToolCallLocation,
+    ToolCallUpdate,
+)
+
+from punie.agent import workspace as wsmod
+from punie.agent.commands import (
+    DEFAULT_OUTPUT_LIMIT,
+    DEFAULT_TIMEOUT_S,
+    CommandResult,
+    run_local,
+)
+from punie.agent.workspace import ToolError, Workspace
+from punie.toolspec import AGENT_TOOLS
+
+NEEDS_PERMISSION = {"write_file", "run_command"}
+KINDS = {
+    "read_file": "read",
+    "write_file": "edit",
+    "list_dir": "read",
+    "search": "search",
+    "run_command": "execute",
+}
+PERMISSION_OPTIONS = [
+    PermissionOption(option_id="allow_once", name="Allow", kind="allow_once"),
+    PermissionOption(option_id="allow_always", name="Always allow", kind="allow_always"),
+    PermissionOption(option_id="reject_once", name="Reject", kind="reject_once"),
+    PermissionOption(option_id="reject_always", name="Always reject", kind="reject_always"),
+]
+
+
+class Frontend(Protocol):
+    """Where a turn's updates go and who answers permission requests (IDE or terminal)."""
+
+    async def send(self, update: Any) -> None: ...
+
+    async def ask_permission(
+        self, tool_call: ToolCallUpdate, options: list[PermissionOption]
+    ) -> str | None:
+        """The chosen option's id, or None when the request was cancelled."""
+        ...
+
+
+@dataclass(frozen=True)
+class ClientCaps:
+    read: bool = False
+    write: bool = False
+    terminal: bool = False
+
+
+@dataclass
+class ToolEnv:
+    """Per-session state the tools run with (pydantic-ai `deps`)."""
+
+    workspace: Workspace
+    frontend: Frontend
+    client: Any = None  # the ACP connection when tools go through the IDE
+    session_id: str = ""
+    caps: ClientCaps = ClientCaps()
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    output_limit: int = DEFAULT_OUTPUT_LIMIT
+    # tool name -> True (allow always) / False (reject always), for this session only.
+    remembered: dict[str, bool] = field(default_factory=dict)
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def next_id(self, model_id: str | None) -> str:
+        # Model-side ids can repeat across turns (or be empty); ACP ids must not.
+        return f"{model_id or 'call'}-{next(self._ids)}"
+
+
+def title_of(name: str, args: dict[str, Any]) -> str:
+    path = args.get("path") or "."
+    if name == "read_file":
+        return f"Read {path}"
+    if name == "write_file":
+        return f"Write {path}"
+    if name == "list_dir":
+        return f"List {path}"
+    if name == "search":
+        return f"Search {args.get('pattern', '')!r} in {path}"
+    if name == "run_command":
+        return f"Run `{args.get('command', '')}`"
+    return name
+
+
+def _locations(env: ToolEnv, name: str, args: dict[str, Any]) -> list[ToolCallLocation] | None:
+    if name == "run_command":
+        return None
+    try:
+        return [ToolCallLocation(path=str(env.workspace.resolve(args.get("path"))))]
+    except ToolError:
+        return None
+
+
+def _check_args(name: str, args: dict[str, Any]) -> None:
+    spec = next(t["function"]["parameters"] for t in AGENT_TOOLS if t["function"]["name"] == name)
+    missing = [k for k in spec["required"] if not isinstance(args.get(k), str)]
+    if missing:
+        raise ToolError(f"{name}: missing string argument(s) {', '.join(missing)}")
+    unknown = sorted(set(args) - set(spec["properties"]))
+    if unknown:
+        raise ToolError(f"{name}: unknown argument(s) {', '.join(unknown)}")
+
+
+async def _permission(env: ToolEnv, call_id: str, name: str, title: str) -> bool:
+    if name in env.remembered:
+        return env.remembered[name]
+    tool_call = ToolCallUpdate(tool_call_id=call_id, title=title, kind=KINDS[name])
+    chosen = await env.frontend.ask_permission(tool_call, PERMISSION_OPTIONS)
+    option = next((o for o in PERMISSION_OPTIONS if o.option_id == chosen), None)
+    if option is None:  # cancelled, or an id we never offered: not a yes
+        return False
+    # A reject is also outcome "selected": the option's kind decides.
+    allowed = option.kind in ("allow_once", "allow_always")
+    if option.kind in ("allow_always", "reject_always"):
+        env.remembered[name] = allowed
+    return allowed
+
+
+async def _read(env: ToolEnv, path: str) -> str:
+    if env.caps.read and env.client is not None:
+        target = env.workspace.resolve(path)
+        resp = await env.client.read_text_file(session_id=env.session_id, path=str(target))
+        return resp.content
+    return await asyncio.to_thread(wsmod.read_local, env.workspace, path)
+
+
+async def _old_text(env: ToolEnv, path: str) -> str | None:
+    target = env.workspace.resolve(path)
+    if env.caps.read and env.client is not None:
+        # The IDE may hold unsaved edits, so ask it; a missing file is an error there.
+        if not target.exists():
+            return None
+        try:
+            return (
+                await env.client.read_text_file(session_id=env.session_id, path=str(target))
+            ).content
+        except Exception:
+            return None
+    return await asyncio.to_thread(wsmod.old_text_local, env.workspace, path)
+
+
+async def _write(env: ToolEnv, path: str, content: str) -> None:
+    target = env.workspace.resolve(path)
+    if env.caps.write and env.client is not None:
+        await env.client.write_text_file(
+            session_id=env.session_id, path=str(target), content=content
+        )
+    else:
+        await asyncio.to_thread(wsmod.write_local, env.workspace, path, content)
+
+
+async def _run_in_terminal(env: ToolEnv, command: str) -> CommandResult:
+    c, sid = env.client, env.session_id
+    term = await c.create_terminal(
+        session_id=sid,
+        command="/bin/sh",
+        args=["-c", command],
+        cwd=str(env.workspace.root),
+        env=[EnvVariable(name="PUNIE_AGENT", value="1")],
+        output_byte_limit=env.output_limit,
+    )
+    tid = term.terminal_id
+    timed_out = False
+    try:
+        try:
+            await asyncio.wait_for(
+                c.wait_for_terminal_exit(session_id=sid, terminal_id=tid), env.timeout_s
+            )
+        except TimeoutError:
+            timed_out = True
+            await c.kill_terminal(session_id=sid, terminal_id=tid)
+        out = await c.terminal_output(session_id=sid, terminal_id=tid)
+    finally:
+        # Release even on cancel, so the IDE frees the terminal; bounded so a cancel stays fast.
+        try:
+            await asyncio.wait_for(c.release_terminal(session_id=sid, terminal_id=tid), 1.0)
+        except Exception:
+            pass
+    status = out.exit_status
+    code = status.exit_code if status is not None and not timed_out else None
+    return CommandResult(out.output, code, out.truncated, timed_out, terminal_id=tid)
+
+
+async def _run(env: ToolEnv, command: str) -> CommandResult:
+    if env.caps.terminal and env.client is not None:
+        return await _run_in_terminal(env, command)
+    return await run_local(
+        env.workspace, command, timeout=env.timeout_s, output_limit=env.output_limit
+    )
+
+
+async def execute(env: ToolEnv, name: str, args: dict[str, Any], model_id: str | None) -> str:
+    """Run one tool call with its IDE updates; returns the text the model sees."""
+    call_id = env.next_id(model_id)
+    title = title_of(name, args)
+    kind = KINDS[name]
+    await env.frontend.send(
+        start_tool_call(
+            call_id,
+            title,
+            kind=kind,
+            status="pending",
+            locations=_locations(env, name, args),
+            raw_input=args,
+        )
+    )
+    try:
+        _check_args(name, args)
+        # Refuse an escaping path before asking the user about it.
+        if name != "run_command":
+            env.workspace.resolve(args.get("path"))
+        old: str | None = None
+        if name == "write_file":
+            old = await _old_text(env, args["path"])
+        if name in NEEDS_PERMISSION and not await _permission(env, call_id, name, title):
+            raise ToolError(f"the user rejected {title!r}; it was not done")
+        await env.frontend.send(update_tool_call(call_id, status="in_progress"))
+        text, content, ok = await _dispatch(env, name, args, old)
+    except ToolError as exc:
+        text, content, ok = f"error: {exc}", None, False
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # the IDE's fs/terminal errors, OSError: tell the model
+        text, content, ok = f"error: {name}: {exc}", None, False
+    content = content or [tool_content(text_block(_clip(text)))]
+    await env.frontend.send(
+        update_tool_call(
+            call_id, status="completed" if ok else "failed", content=content, raw_output=_clip(text)
+        )
+    )
+    return text
+
+
+def _clip(text: str, limit: int = 20_000) -> str:
+    return text if len(text) <= limit else text[:limit] + "\n[clipped]"
+
+
+async def _dispatch(
+    env: ToolEnv, name: str, args: dict[str, Any], old: str | None
+) -> tuple[str, list | None, bool]:
+    ws = env.workspace
+    if name == "read_file":
+        return await _read(env, args["path"]), None, True
+    if name == "write_file":
+        path, content = args["path"], args["content"]
+        await _write(env, path, content)
+        diff = tool_diff_content(str(ws.resolve(path)), content, old)
+        return f"wrote {len(content.encode())} bytes to {path}", [diff], True
+    if name == "list_dir":
+        return await asyncio.to_thread(wsmod.list_local, ws, args.get("path")), None, True
+    if name == "search":
+        hits = await asyncio.to_thread(wsmod.search_local, ws, args["pattern"], args.get("path"))
+        return hits, None, True
+    if name == "run_command":
+        result = await _run(env, args["command"])
+        content = [tool_content(text_block(_clip(result.for_model())))]
+        if result.terminal_id is not None:
+            from acp import tool_terminal_ref
+
+            content.insert(0, tool_terminal_ref(result.terminal_id))
+        return result.for_model(), content, result.ok
+    raise ToolError(f"unknown tool {name}")
+
+
+def build_tools() -> list:
+    """pydantic-ai tools with the exact names and JSON schemas of AGENT_TOOLS."""
+    from pydantic_ai import RunContext, Tool
+
+    def make(name: str) -> Callable[..., Awaitable[str]]:
+        async def run(ctx: RunContext[ToolEnv], **args: Any) -> str:
+            return await execute(ctx.deps, name, args, ctx.tool_call_id)
+
+        run.__name__ = name
+        return run
+
+    return [
+        Tool.from_schema(
+            make(t["function"]["name"]),
+            t["function"]["name"],
+            t["function"]["description"],
+            t["function"]["parameters"],
+            takes_ctx=True,
+            # One at a time: permission prompts and edits must not interleave.
+            sequential=True,
+        )
+        for t in AGENT_TOOLS
+    ]
+
+
+def workspace_path(env: ToolEnv, path: str) -> Path:
+    return env.workspace.resolve(path)

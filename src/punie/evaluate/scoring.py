@@ -1,0 +1,256 @@
+"""Scoring one model answer against one case: pure functions, no I/O.
+
+Tool calls are matched like the Berkeley Function Calling Leaderboard's AST
+checker: the function name, required arguments present, no unknown arguments,
+JSON types, and each value among the case's acceptable values after
+normalisation; several expected calls match in any order.
+
+The calls come from the RAW generated text when it is known, parsed as the chat
+format's own parser does (Punie's template: `<tool_call>{json}</tool_call>`,
+mlx_lm's `json_tools`): mlx_lm.server silently drops a call it cannot parse, so
+reading only its `tool_calls` field would score a malformed call as "no call".
+Without the raw text, a `tool_calls` finish reason with no calls is the tell.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from punie.evaluate.suite import Case
+
+FAILURES = (
+    "no_call",
+    "wrong_tool",
+    "bad_arguments",
+    "format_error",
+    "unexpected_call",
+    "missing_keyword",
+    "server_error",
+    "timeout",
+)
+
+TOOL_CALL_RE = re.compile(r"<tool_call>(.*?)</tool_call>", re.DOTALL)
+TOOL_CALL_START = "<tool_call>"
+
+
+@dataclass(frozen=True)
+class Call:
+    name: str
+    arguments: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "arguments": self.arguments}
+
+
+@dataclass(frozen=True)
+class ParsedCalls:
+    calls: list[Call] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # one per malformed call
+
+    @property
+    def attempted(self) -> bool:
+        return bool(self.calls or self.errors)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the endpoint returned for one case, as the scorer needs it."""
+
+    content: str | None = None
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)  # OpenAI-shaped
+    finish_reason: str | None = None
+    raw_text: str | None = None  # the whole generation, tool-call markup included
+    error: str | None = None  # "server_error: ..." or "timeout: ..."
+
+
+@dataclass(frozen=True)
+class Score:
+    passed: bool
+    failure: str | None = None  # one of FAILURES when not passed
+    detail: str = ""
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _call_from_obj(obj: Any) -> Call:
+    if not isinstance(obj, dict) or not isinstance(obj.get("name"), str):
+        raise ValueError("a call is an object with a string name")
+    args = obj.get("arguments", {})
+    if isinstance(args, str):
+        args = json.loads(args)  # OpenAI style: arguments as a JSON string
+    if not isinstance(args, dict):
+        raise ValueError("arguments must be an object")
+    return Call(obj["name"], args)
+
+
+def parse_raw_calls(text: str) -> ParsedCalls:
+    """Every `<tool_call>` block in generated text; a block that does not parse (or is
+    cut off before `</tool_call>`) is an error, as it is for mlx_lm's parser."""
+    calls: list[Call] = []
+    errors: list[str] = []
+    end = 0
+    for m in TOOL_CALL_RE.finditer(text):
+        end = m.end()
+        try:
+            calls.append(_call_from_obj(json.loads(m.group(1).strip())))
+        except (ValueError, TypeError) as exc:  # JSONDecodeError is a ValueError
+            errors.append(f"unparseable tool call {m.group(1).strip()[:80]!r}: {exc}")
+    rest = text[end:]
+    if TOOL_CALL_START in rest:
+        errors.append(f"unterminated tool call {rest[rest.index(TOOL_CALL_START) :][:80]!r}")
+    return ParsedCalls(calls, errors)
+
+
+def calls_from_answer(answer: Answer) -> ParsedCalls:
+    if answer.raw_text is not None:
+        return parse_raw_calls(answer.raw_text)
+    calls: list[Call] = []
+    errors: list[str] = []
+    for tc in answer.tool_calls:
+        try:
+            calls.append(_call_from_obj(tc.get("function", tc)))
+        except (ValueError, TypeError) as exc:
+            errors.append(f"malformed tool_calls entry: {exc}")
+    if answer.content and TOOL_CALL_START in answer.content:
+        # A server that does not parse the format leaves the markup in the content.
+        more = parse_raw_calls(answer.content)
+        calls += more.calls
+        errors += more.errors
+    if answer.finish_reason == "tool_calls" and not calls and not errors:
+        errors.append("finish_reason is tool_calls but the server returned no parseable call")
+    return ParsedCalls(calls, errors)
+
+
+# -- argument checking (BFCL-style) ------------------------------------------------
+
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list,),
+    "object": (dict,),
+}
+
+
+def type_ok(value: Any, json_type: str | None) -> bool:
+    if json_type is None or json_type not in _JSON_TYPES:
+        return True
+    if isinstance(value, bool) and json_type in ("integer", "number"):
+        return False
+    return isinstance(value, _JSON_TYPES[json_type])
+
+
+def normalise(value: Any, ignore_case: bool = False) -> Any:
+    """Strip whitespace, a leading `./` and a trailing `/` (so `./src/`, `src/` and
+    `src` agree; `./` and `.` agree); optionally fold case."""
+    if isinstance(value, str):
+        v = value.strip()
+        while v.startswith("./") and len(v) > 2:
+            v = v[2:]
+        if v in ("./", ""):
+            v = "." if v == "./" else v
+        if len(v) > 1 and v.endswith("/"):
+            v = v.rstrip("/") or "/"
+        return v.casefold() if ignore_case else v
+    if isinstance(value, list):
+        return [normalise(v, ignore_case) for v in value]
+    if isinstance(value, dict):
+        return {k: normalise(v, ignore_case) for k, v in value.items()}
+    return value
+
+
+def check_call(call: Call, expected, spec: dict[str, Any] | None) -> str | None:
+    """None when `call` matches `expected` (an ExpectedCall), else why not."""
+    if call.name != expected.name:
+        return f"called {call.name}, expected {expected.name}"
+    params = (spec or {}).get("parameters", {})
+    props: dict[str, Any] = params.get("properties", {})
+    required = set(params.get("required", []))
+    for name in sorted(required):
+        if name not in call.arguments:
+            return f"{call.name}: required argument {name!r} missing"
+    if props:
+        unknown = sorted(set(call.arguments) - set(props))
+        if unknown:
+            return f"{call.name}: unknown argument(s) {', '.join(map(repr, unknown))}"
+    for name, value in call.arguments.items():
+        if not type_ok(value, props.get(name, {}).get("type")):
+            return f"{call.name}: {name!r} should be {props[name]['type']}, got {value!r}"
+    for name, acceptable in expected.arguments.items():
+        if name not in call.arguments:
+            if None in acceptable:
+                continue
+            return f"{call.name}: argument {name!r} missing"
+        fold = name in expected.ignore_case
+        got = normalise(call.arguments[name], fold)
+        if not any(got == normalise(a, fold) for a in acceptable if a is not None):
+            return f"{call.name}: {name}={call.arguments[name]!r} not in {acceptable!r}"
+    return None
+
+
+def match_calls(calls: list[Call], case: Case) -> tuple[str | None, str]:
+    """(failure, detail): failure None when the calls match the expected ones in any order."""
+    expected = case.expected_calls
+    names = {e.name for e in expected}
+    if not any(c.name in names for c in calls):
+        got = ", ".join(c.name for c in calls)
+        return "wrong_tool", f"called {got}, expected {', '.join(e.name for e in expected)}"
+    if len(calls) != len(expected):
+        return "bad_arguments", f"{len(calls)} call(s), expected {len(expected)}"
+    # Small n: a greedy search over expected calls per actual call suffices only when
+    # matches are unique, so try every assignment (n is 1-3 in practice).
+    from itertools import permutations
+
+    first_reason = None
+    for order in permutations(range(len(expected))):
+        reasons = [
+            check_call(c, expected[i], case.tool_spec(expected[i].name))
+            for c, i in zip(calls, order, strict=True)
+        ]
+        failed = [r for r in reasons if r]
+        if not failed:
+            return None, "all calls match"
+        first_reason = first_reason or failed[0]
+    if not all(c.name in names for c in calls) or {c.name for c in calls} != names:
+        return "wrong_tool", first_reason or "tool names differ"
+    return "bad_arguments", first_reason or "arguments differ"
+
+
+def keyword_failure(text: str, case: Case) -> str | None:
+    low = text.casefold()
+    for kw in case.keywords:
+        options = kw if isinstance(kw, list) else [kw]
+        if not any(o.casefold() in low for o in options):
+            return f"missing keyword {' / '.join(options)!r}"
+    for bad in case.forbidden:
+        if bad.casefold() in low:
+            return f"forbidden keyword {bad!r} present"
+    return None
+
+
+def score(case: Case, answer: Answer) -> Score:
+    """The verdict for one case: passed, or exactly one failure category."""
+    if answer.error:
+        kind = "timeout" if answer.error.startswith("timeout") else "server_error"
+        return Score(False, kind, answer.error)
+    parsed = calls_from_answer(answer)
+    calls = [c.to_dict() for c in parsed.calls]
+    text = answer.content or ""
+    if case.kind == "tool":
+        if parsed.errors:
+            return Score(False, "format_error", parsed.errors[0], calls)
+        if not parsed.calls:
+            return Score(False, "no_call", f"answered without a call: {text[:120]!r}", calls)
+        failure, detail = match_calls(parsed.calls, case)
+        if failure:
+            return Score(False, failure, detail, calls)
+    elif parsed.attempted:
+        what = parsed.calls[0].name if parsed.calls else "a malformed call"
+        return Score(False, "unexpected_call", f"called {what}; no call was expected", calls)
+    reason = keyword_failure(text, case)
+    if reason:
+        return Score(False, "missing_keyword", reason, calls)
+    return Score(True, None, "ok", calls)

@@ -1,0 +1,201 @@
+"""Evaluation suites: YAML files of cases, validated with pydantic.
+
+A case is one chat request plus what a correct answer looks like:
+
+    - id: read-readme
+      category: read_file
+      messages: [{role: user, content: "Show me README.md"}]
+      tools: agent                 # Punie's AGENT_TOOLS; or a list of OpenAI specs; or none
+      expected_calls:              # the calls (any order) a correct answer makes...
+        - name: read_file
+          arguments: {path: [README.md, ./README.md]}   # acceptable values
+      # ...or `no_call: true`, and/or keywords that must / must not appear:
+      keywords: [decorator, [wraps, functools.wraps]]   # an inner list = alternatives
+      forbidden: [I cannot]
+
+Built-in suites live beside this module in `suites/NAME.yaml`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from punie.errors import PunieError
+from punie.toolspec import AGENT_TOOLS
+
+SUITES_DIR = Path(__file__).parent / "suites"
+OPTIONAL = None  # an acceptable value meaning "the argument may be left out" (BFCL's "")
+
+
+class ExpectedCall(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    # Each argument: the list of acceptable values; a `null` in the list means the
+    # argument may also be absent.
+    arguments: dict[str, list[Any]] = Field(default_factory=dict)
+    # Arguments compared without regard to case (patterns, prose); paths stay exact.
+    ignore_case: list[str] = Field(default_factory=list)
+
+    @field_validator("arguments", mode="before")
+    @classmethod
+    def _listify(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: v if isinstance(v, list) else [v] for k, v in value.items()}
+        return value
+
+
+class Case(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    category: str
+    messages: list[dict[str, Any]] = Field(min_length=1)
+    tools: list[dict[str, Any]] = Field(default_factory=list)
+    expected_calls: list[ExpectedCall] = Field(default_factory=list)
+    no_call: bool = False
+    keywords: list[str | list[str]] = Field(default_factory=list)
+    forbidden: list[str] = Field(default_factory=list)
+    max_tokens: int | None = None
+
+    @field_validator("tools", mode="before")
+    @classmethod
+    def _tools(cls, value: Any) -> Any:
+        if value in (None, "none", []):
+            return []
+        if value == "agent":
+            return AGENT_TOOLS
+        return value
+
+    @field_validator("messages")
+    @classmethod
+    def _messages(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for m in value:
+            if m.get("role") not in {"system", "user", "assistant", "tool"}:
+                raise ValueError(f"message role must be system/user/assistant/tool, got {m!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Case:
+        if self.expected_calls and self.no_call:
+            raise ValueError("a case has expected_calls or no_call, not both")
+        if not (self.expected_calls or self.no_call or self.keywords or self.forbidden):
+            raise ValueError("a case needs expected_calls, no_call, keywords or forbidden")
+        names = {t["function"]["name"] for t in self.tools if "function" in t}
+        for call in self.expected_calls:
+            if call.name not in names:
+                raise ValueError(f"expected call {call.name!r} is not among the tools offered")
+        return self
+
+    @property
+    def kind(self) -> Literal["tool", "no_tool", "keywords"]:
+        if self.expected_calls:
+            return "tool"
+        return "no_tool" if self.no_call else "keywords"
+
+    def tool_spec(self, name: str) -> dict[str, Any] | None:
+        for t in self.tools:
+            if t.get("function", {}).get("name") == name:
+                return t["function"]
+        return None
+
+
+class Suite(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    description: str = ""
+    max_tokens: int = 128
+    cases: list[Case] = Field(min_length=1)
+    source: str | None = None  # the file it came from, for messages
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Suite:
+        seen: set[str] = set()
+        for c in self.cases:
+            if c.id in seen:
+                raise ValueError(f"duplicate case id {c.id!r}")
+            seen.add(c.id)
+        return self
+
+    def fingerprint(self) -> str:
+        """Changes when any case changes: a resumed evaluation must be the same suite."""
+        data = self.model_dump_json(exclude={"source"})
+        return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+def builtin_suites() -> list[str]:
+    return sorted(p.stem for p in SUITES_DIR.glob("*.yaml"))
+
+
+class _LineLoader(yaml.SafeLoader):
+    """Records the line of every mapping so validation errors can name file:line."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode, deep: bool = False):
+    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+    loader.lines[id(mapping)] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _line_of(data: Any, loc: tuple, lines: dict[int, int]) -> int | None:
+    line = lines.get(id(data))
+    node = data
+    for key in loc:
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            break
+        line = lines.get(id(node), line)
+    return line
+
+
+def parse_suite(text: str, source: str = "<suite>") -> Suite:
+    """Validate suite YAML text; errors name `source:line`."""
+    loader = _LineLoader(text)
+    loader.lines = {}
+    try:
+        data = loader.get_single_data()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark else source
+        raise PunieError(f"not valid YAML: {getattr(exc, 'problem', exc)}", where=where) from None
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict):
+        raise PunieError("a suite is a mapping with name and cases", where=f"{source}:1")
+    try:
+        return Suite(**data, source=source)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        line = _line_of(data, err["loc"], loader.lines)
+        path = ".".join(str(p) for p in err["loc"])
+        raise PunieError(
+            f"{path}: {err['msg']}" if path else err["msg"],
+            where=f"{source}:{line}" if line else source,
+            hint="see docs/evaluate.md for the suite format",
+        ) from None
+
+
+def load_suite(name_or_path: str | Path) -> Suite:
+    """A built-in suite by name, or a YAML file."""
+    p = Path(name_or_path)
+    if not p.suffix and not p.exists():
+        p = SUITES_DIR / f"{name_or_path}.yaml"
+        if not p.exists():
+            raise PunieError(
+                f"no suite named {name_or_path!r}",
+                where="eval",
+                hint=f"built-ins: {', '.join(builtin_suites())}; or pass a YAML file",
+            )
+    if not p.is_file():
+        raise PunieError(f"suite file {p} does not exist", where="eval")
+    return parse_suite(p.read_text(encoding="utf-8"), str(p))

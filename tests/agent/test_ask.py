@@ -1,0 +1,57 @@
+"""`punie ask`: the agent headless in a terminal, with local tools."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from agent_harness import FAKE_MODEL
+
+WRITE = 'TOOL write_file {"path": "out.txt", "content": "hi"}'
+
+
+def punie_ask(tmp_path, *args: str, stdin: str = ""):
+    env = {**os.environ, "PUNIE_HOME": str(tmp_path / "home")}
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "punie",
+            "ask",
+            *args,
+            "--model",
+            f"test-fake:{FAKE_MODEL}",
+            "--cwd",
+            str(tmp_path),
+        ],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
+def test_ask_asks_before_a_write_and_a_no_leaves_the_file_alone(tmp_path):
+    r = punie_ask(tmp_path, WRITE, stdin="n\n")
+    assert r.returncode == 0, r.stderr
+    assert not (tmp_path / "out.txt").exists()
+    assert "Allow Write out.txt?" in r.stderr
+    assert "✗ Write out.txt" in r.stderr
+    assert "rejected" in r.stdout  # what the model was told, in its answer
+
+
+def test_ask_yes_approves_and_shows_the_tool_call_and_answer(tmp_path):
+    r = punie_ask(tmp_path, WRITE + '\nTOOL read_file {"path": "out.txt"}', "--yes")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "out.txt").read_text() == "hi"
+    assert "✓ Write out.txt" in r.stderr and "✓ Read out.txt" in r.stderr
+    assert r.stdout.startswith("results: ") and '"hi"' in r.stdout
+    assert "Allow" not in r.stderr
+
+
+def test_ask_without_anyone_to_answer_rejects(tmp_path):
+    r = punie_ask(tmp_path, WRITE)  # stdin closed: no silent yes
+    assert r.returncode == 0
+    assert not (tmp_path / "out.txt").exists()

@@ -52,7 +52,7 @@ class ModelHandle:
         self.spec = spec
         self.adapter = adapter
         self._model: Any = None
-        self._lock = asyncio.Lock()
+        self._opening: asyncio.Task | None = None
         self._stack = contextlib.AsyncExitStack()
 
     def check(self) -> None:
@@ -75,10 +75,20 @@ class ModelHandle:
                 raise PunieError(f"{self.adapter}: no such adapter folder", where="--adapter")
 
     async def get(self) -> Any:
-        async with self._lock:
-            if self._model is None:
-                self._model = await self._open()
+        if self._model is not None:
             return self._model
+        if self._opening is None:
+            self._opening = asyncio.create_task(self._open())
+        try:
+            # Shielded: a prompt cancelled while the server starts must not abandon a
+            # half-started server (the next prompt waits for the same start).
+            self._model = await asyncio.shield(self._opening)
+        except asyncio.CancelledError:
+            raise
+        except BaseException:
+            self._opening = None  # a failed start may be retried by the next prompt
+            raise
+        return self._model
 
     async def _open(self) -> Any:
         if self.spec.startswith(TEST_FAKE_PREFIX):
@@ -98,5 +108,8 @@ class ModelHandle:
         return openai_model(endpoint.base_url, endpoint.model_name)
 
     async def aclose(self) -> None:
+        if self._opening is not None and not self._opening.done():
+            with contextlib.suppress(BaseException):
+                await self._opening
         await self._stack.aclose()
         self._model = None

@@ -30,7 +30,8 @@ def setup_logging(level: int = logging.INFO) -> Path:
         handler.setFormatter(fmt)
         root.addHandler(handler)
     # httpx logs every request at INFO: too chatty for a per-token stream.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for name in ("httpx", "httpx2", "openai"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     return log_file
 
 

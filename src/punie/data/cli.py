@@ -62,6 +62,204 @@ def validate_cmd(
     typer.echo(f"ok: {report.summary()}")
 
 
+@data_app.command("check-format")
+@_punie_errors
+def check_format_cmd(
+    path: Path = typer.Argument(..., help="a .jsonl file or a dataset folder"),
+    model: str = typer.Option(..., "--model", "-m", help=_MODEL_HELP),
+    limit: int = typer.Option(None, "--limit", help="check only the first N examples"),
+    max_issues: int = typer.Option(50, "--max-issues", help="issues to print (0: all)"),
+) -> None:
+    """Render with the model's template, parse with mlx-lm's tool parser, compare calls."""
+    from punie.data.check_format import check_format
+
+    report = check_format(path, model, limit=limit)
+    _echo_issues(list(report.issues), max_issues)
+    if not report.ok:
+        raise PunieError(
+            f"{len(report.issues)} assistant turns do not round-trip through the "
+            f"chat template and tool parser ({report.parser})",
+            where=str(path),
+            hint="see the lines above",
+        )
+    typer.echo(
+        f"ok: {report.examples} examples, {report.turns} assistant turns, "
+        f"{report.calls} tool calls parse back identically with {report.parser}"
+    )
+
+
+def _read(path: Path):
+    from punie.data.files import read_dataset
+
+    return read_dataset(path)
+
+
+def _write_out(out: Path, splits: dict) -> None:
+    """A dataset folder, or a single .jsonl when `out` names one and there is one split."""
+    from punie.data.files import write_dataset, write_rows
+
+    if out.suffix == ".jsonl":
+        write_rows(out, [r for rows in splits.values() for r in rows])
+        typer.echo(f"wrote {sum(len(r) for r in splits.values())} rows to {out}")
+        return
+    counts = write_dataset(out, splits)
+    typer.echo(f"wrote {out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+@data_app.command("generate")
+@_punie_errors
+def generate_cmd(
+    kind: str = typer.Argument(..., help="tools (agent tool calls) or python (Q&A)"),
+    out: Path = typer.Option(..., "--out", "-o", help="dataset folder to write"),
+    n: int = typer.Option(1000, "--n", help="examples before trace expansion"),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Generate a dataset; train traces are expanded to one row per assistant turn."""
+    from punie.data.generate import generate
+
+    counts = generate(kind, out, n, seed)
+    typer.echo(f"wrote {out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+@data_app.command("expand")
+@_punie_errors
+def expand_cmd(
+    path: Path = typer.Argument(..., help="a .jsonl file or dataset folder"),
+    out: Path = typer.Option(..., "--out", "-o"),
+    all_splits: bool = typer.Option(False, "--all", help="expand valid/test too"),
+) -> None:
+    """One row per assistant turn (mask_prompt trains only the last message)."""
+    from punie.data.traces import expand_rows
+
+    splits = _read(path)
+    result = {
+        k: (expand_rows(v) if all_splits or k == "train" or path.is_file() else v)
+        for k, v in splits.items()
+    }
+    _write_out(out, result)
+
+
+@data_app.command("split")
+@_punie_errors
+def split_cmd(
+    path: Path = typer.Argument(..., help="a .jsonl file (or folder: all rows pooled)"),
+    out: Path = typer.Option(..., "--out", "-o", help="dataset folder to write"),
+    ratios: str = typer.Option("0.8,0.1,0.1", "--ratios", help="train,valid,test"),
+    seed: int = typer.Option(0, "--seed"),
+    no_expand: bool = typer.Option(False, "--no-expand", help="keep train traces whole"),
+) -> None:
+    """Seeded shuffle split; multi-turn train traces expanded by default."""
+    from punie.data.ops import parse_ratios, split_rows
+
+    rows = [r for rs in _read(path).values() for r in rs]
+    _write_out(out, split_rows(rows, parse_ratios(ratios), seed, expand_train=not no_expand))
+
+
+@data_app.command("dedupe")
+@_punie_errors
+def dedupe_cmd(
+    path: Path = typer.Argument(...),
+    out: Path = typer.Option(..., "--out", "-o"),
+    near: bool = typer.Option(False, "--near", help="also fold case, punctuation, spacing"),
+) -> None:
+    """Drop duplicate rows within each split."""
+    from punie.data.ops import dedupe
+
+    result, dropped = {}, 0
+    for k, rows in _read(path).items():
+        result[k], d = dedupe(rows, near)
+        dropped += d
+    typer.echo(f"dropped {dropped} duplicates")
+    _write_out(out, result)
+
+
+@data_app.command("merge")
+@_punie_errors
+def merge_cmd(
+    paths: list[Path] = typer.Argument(..., help="dataset folders or files"),
+    out: Path = typer.Option(..., "--out", "-o"),
+    near: bool = typer.Option(False, "--near"),
+) -> None:
+    """Concatenate datasets split by split, without duplicates."""
+    from punie.data.ops import merge
+
+    _write_out(out, merge([_read(p) for p in paths], near))
+
+
+@data_app.command("filter")
+@_punie_errors
+def filter_cmd(
+    path: Path = typer.Argument(...),
+    out: Path = typer.Option(..., "--out", "-o"),
+    language: str = typer.Option(None, "--language", help="keep rows in this language (en)"),
+    min_quality: float = typer.Option(0.0, "--min-quality", help="0..1 score threshold"),
+    python: bool = typer.Option(False, "--python", help="python code blocks must parse"),
+) -> None:
+    """Keep rows that pass the language / quality / Python-parses filters."""
+    from punie.data.ops import filter_rows
+
+    result = {}
+    for k, rows in _read(path).items():
+        result[k], why = filter_rows(rows, language, min_quality, python)
+        if why:
+            typer.echo(f"{k}: dropped " + ", ".join(f"{n} for {r}" for r, n in why.items()))
+    _write_out(out, result)
+
+
+@data_app.command("stats")
+@_punie_errors
+def stats_cmd(
+    path: Path = typer.Argument(...),
+    model: str = typer.Option(None, "--model", "-m", help=_MODEL_HELP + " (token counts)"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """Counts, forms, categories, tool calls per tool, assistant turns, tokens."""
+    import json
+    from dataclasses import asdict
+
+    from punie.data.ops import stats
+
+    tok = None
+    if model:
+        from punie.data.tokens import load_tokenizer
+
+        tok = load_tokenizer(model)
+    result = {k: asdict(stats(rows, tok)) for k, rows in _read(path).items()}
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    for k, st in result.items():
+        typer.echo(f"{k}: {st['examples']} examples")
+        for key in ("forms", "categories", "tools", "assistant_turns", "tokens"):
+            if st[key]:
+                typer.echo(f"  {key}: " + ", ".join(f"{a}={b}" for a, b in st[key].items()))
+
+
+@data_app.command("import")
+@_punie_errors
+def import_cmd(
+    path: Path = typer.Argument(..., help="a .jsonl or .json file"),
+    fmt: str = typer.Option(..., "--format", "-f", help="sharegpt, openai, glaive or alpaca"),
+    out: Path = typer.Option(..., "--out", "-o", help=".jsonl file, or a folder to split into"),
+    ratios: str = typer.Option("0.8,0.1,0.1", "--ratios", help="when --out is a folder"),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Convert a local file into Punie's schema; nothing is written if any row is bad."""
+    from punie.data.importers import import_file
+    from punie.data.ops import parse_ratios, split_rows
+
+    rows, issues = import_file(path, fmt)
+    _echo_issues(issues)
+    if issues:
+        raise PunieError(
+            f"{len(issues)} errors, nothing written", where=str(path), hint="fix the lines above"
+        )
+    if out.suffix == ".jsonl":
+        _write_out(out, {"train": rows})
+    else:
+        _write_out(out, split_rows(rows, parse_ratios(ratios), seed))
+
+
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the root app."""
     app.add_typer(data_app, name="data")

@@ -1,0 +1,140 @@
+"""The mlx parts of a training step, shared by the worker and the benchmark.
+
+Built on mlx-lm's own pieces (`linear_to_lora_layers`, `default_loss`,
+`average_gradients`) and the same compiled step as `mlx_lm.tuner.trainer.train`,
+so a Punie step costs what an mlx-lm step costs; Punie only owns the loop around it
+(for resume, events and early stopping). Imported only inside the worker process.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import mlx.core as mx
+import mlx.nn as nn
+import mlx.optimizers as optim
+from mlx.nn.utils import average_gradients
+from mlx.utils import tree_flatten, tree_map
+from mlx_lm.tuner.trainer import default_loss, grad_checkpoint
+from mlx_lm.tuner.utils import linear_to_lora_layers
+
+from punie.train.batches import collate
+from punie.train.config import TrainConfig
+
+
+class ConfigMismatch(ValueError):
+    """The config names something the loaded model does not have (exit 2)."""
+
+
+def build_schedule(cfg: TrainConfig):
+    """Learning rate as a function of the optimizer step (restored on resume)."""
+    s = optim.schedulers
+    lr = cfg.learning_rate
+    decay_steps = max(cfg.iters - cfg.warmup_steps, 1)
+    if cfg.lr_schedule == "cosine":
+        main = s.cosine_decay(lr, decay_steps, cfg.min_learning_rate)
+    elif cfg.lr_schedule == "linear":
+        main = s.linear_schedule(lr, cfg.min_learning_rate, decay_steps)
+    else:
+        if not cfg.warmup_steps:
+            return lr
+        main = s.linear_schedule(lr, lr, 1)
+    if not cfg.warmup_steps:
+        return main
+    warm = s.linear_schedule(cfg.warmup_init, lr, cfg.warmup_steps)
+    # Same boundary as mlx-lm's build_schedule.
+    return s.join_schedules([warm, main], [cfg.warmup_steps + 1])
+
+
+def build_optimizer(cfg: TrainConfig):
+    classes = {
+        "adam": optim.Adam,
+        "adamw": optim.AdamW,
+        "sgd": optim.SGD,
+        "adafactor": optim.Adafactor,
+    }
+    kwargs = {}
+    if cfg.weight_decay is not None and cfg.optimizer in ("adamw", "sgd"):
+        kwargs["weight_decay"] = cfg.weight_decay
+    return classes[cfg.optimizer](learning_rate=build_schedule(cfg), **kwargs)
+
+
+def apply_adapters(model: nn.Module, cfg: TrainConfig) -> dict[str, int]:
+    """Freeze the base, add LoRA/DoRA (or unfreeze the top layers) and check that every
+    configured key matched a module: mlx-lm silently ignores keys that match nothing."""
+    n_model = len(model.layers)
+    if cfg.num_layers > n_model:
+        raise ConfigMismatch(f"num_layers {cfg.num_layers} but the model has {n_model} layers")
+    model.freeze()
+    if cfg.fine_tune_type == "full":
+        for layer in model.layers[-max(cfg.num_layers, 0) :]:
+            layer.unfreeze()
+    else:
+        params = cfg.lora_parameters
+        if params["keys"] is None:
+            params.pop("keys")
+        linear_to_lora_layers(model, cfg.num_layers, params, use_dora=cfg.fine_tune_type == "dora")
+    names = [k for k, _ in tree_flatten(model.trainable_parameters())]
+    if cfg.keys is not None and cfg.fine_tune_type != "full":
+        for key in cfg.keys:
+            if not any(f".{key}.lora_" in n or n.startswith(f"{key}.lora_") for n in names):
+                have = sorted(
+                    {n.split(".lora_")[0].split(".", 2)[-1] for n in names if ".lora_" in n}
+                )
+                raise ConfigMismatch(
+                    f"key {key!r} matches no linear module of the model"
+                    + (f" (adapted: {', '.join(have)})" if have else "")
+                )
+    if not names:
+        raise ConfigMismatch("nothing to train: no module was adapted")
+    if cfg.grad_checkpoint:
+        grad_checkpoint(model.layers[0])
+    trainable = sum(v.size for _, v in tree_flatten(model.trainable_parameters()))
+    total = sum(v.size for _, v in tree_flatten(model.parameters()))
+    return {"trainable_parameters": int(trainable), "total_parameters": int(total)}
+
+
+def make_step(model: nn.Module, optimizer, grad_accum: int):
+    """mlx-lm's compiled step: forward+backward, gradient accumulation, all-reduce, update."""
+    loss_value_and_grad = nn.value_and_grad(model, default_loss)
+    state = [model.state, optimizer.state, mx.random.state]
+
+    @partial(mx.compile, inputs=state, outputs=state)
+    def step(batch, lengths, prev_grad, do_update):
+        (lvalue, toks), grad = loss_value_and_grad(model, batch, lengths)
+        if prev_grad is not None:
+            grad = tree_map(lambda x, y: x + y, grad, prev_grad)
+        if do_update:
+            grad = average_gradients(grad)
+            if grad_accum > 1:
+                grad = tree_map(lambda x: x / grad_accum, grad)
+            optimizer.update(model, grad)
+            grad = None
+        return lvalue, toks, grad
+
+    return step, state
+
+
+def evaluate(model: nn.Module, dataset, batches: list[list[int]], max_seq_length: int) -> float:
+    """Token-weighted mean loss over fixed batches, summed across ranks."""
+    model.eval()
+    total = mx.array(0.0)
+    ntoks = mx.array(0)
+    for idx in batches:
+        b, lengths = collate([dataset[j] for j in idx], max_seq_length)
+        loss, toks = default_loss(model, b, lengths)
+        total += loss * toks
+        ntoks += toks
+        mx.eval(total, ntoks)
+    total = mx.distributed.all_sum(total, stream=mx.cpu)
+    ntoks = mx.distributed.all_sum(ntoks, stream=mx.cpu)
+    model.train()
+    return (total / ntoks).item()
+
+
+def trainable_weights(model: nn.Module) -> dict:
+    return dict(tree_flatten(model.trainable_parameters()))
+
+
+def optimizer_arrays(optimizer) -> dict:
+    return dict(tree_flatten(optimizer.state))

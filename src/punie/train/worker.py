@@ -1,0 +1,271 @@
+"""The training process: `python -m punie.train.worker RUN_DIR --model-path P [--resume-from CKPT]`.
+
+Started by `punie.train.runner` (alone, or once per rank under `mlx.launch`) with
+the fast BLAS preloaded. It reads the effective config from RUN_DIR/config.json and
+reports JSON-line events to RUN_DIR/metrics.jsonl (rank 0; other ranks write
+metrics.rank<N>.jsonl), which the parent tails: nothing human-readable is parsed.
+It stops cleanly (checkpoint, then an `end` event) when it gets SIGINT/SIGTERM or
+finds RUN_DIR/STOP, which is how the parent forwards Ctrl-C through mlx.launch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import os
+import random
+import resource
+import signal
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from punie import atomic
+from punie.train import checkpoint as ck
+from punie.train.config import TrainConfig
+
+STOP_FILE = "STOP"
+EXIT_CONFIG = 2
+
+
+class _Stop:
+    requested = False
+
+
+def _on_signal(signum, frame) -> None:  # noqa: ARG001
+    _Stop.requested = True
+
+
+def _die_with_parent() -> None:
+    """If the supervisor is SIGKILLed, go with it instead of training on unseen."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except OSError:
+            pass
+
+
+class Events:
+    def __init__(self, run_dir: Path, rank: int):
+        self.rank = rank
+        name = "metrics.jsonl" if rank == 0 else f"metrics.rank{rank}.jsonl"
+        self.path = run_dir / name
+        self.t0 = time.time()
+
+    def emit(self, event: str, **fields) -> None:
+        row = {"event": event, **fields, "time": round(time.time(), 3)}
+        atomic.append_jsonl(self.path, row)
+        if event in ("train", "val", "checkpoint", "end", "start", "error"):
+            print(json.dumps(row), flush=True)  # train.log copy for humans
+
+
+def _peak() -> dict:
+    import mlx.core as mx
+
+    return {
+        "peak_memory_gb": round(mx.get_peak_memory() / 1e9, 4),
+        "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, 4),
+    }
+
+
+def run(run_dir: Path, model_path: str, resume_from: Path | None) -> int:
+    import mlx.core as mx
+    import numpy as np
+    from mlx.utils import tree_unflatten
+    from mlx_lm.tuner.datasets import CacheDataset, load_local_dataset
+    from mlx_lm.utils import load
+
+    from punie.blas import blas_in_this_process
+    from punie.train import batches as B
+    from punie.train import engine
+
+    cfg = TrainConfig.model_validate_json((run_dir / "config.json").read_text())
+    world = mx.distributed.init()
+    rank, size = world.rank(), world.size()
+    ev = Events(run_dir, rank)
+    stop_file = run_dir / STOP_FILE
+
+    random.seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    mx.random.seed(cfg.seed)
+
+    model, tokenizer = load(model_path)
+    ns = argparse.Namespace(mask_prompt=cfg.mask_prompt)
+    train_raw, valid_raw, _ = load_local_dataset(Path(cfg.data), tokenizer, ns)
+    train_ds, valid_ds = CacheDataset(train_raw), CacheDataset(valid_raw)
+    # Sort by real token length (mlx-lm's CacheDataset.itemlen is a row's key count).
+    train_plan = B.batch_plan(
+        [len(train_ds[i][0]) for i in range(len(train_ds))], cfg.batch_size, rank, size
+    )
+    val_plan = B.batch_plan(
+        [len(valid_ds[i][0]) for i in range(len(valid_ds))], cfg.batch_size, rank, size
+    )
+    val_set = B.val_batches(val_plan, cfg.seed, cfg.val_batches)
+
+    try:
+        counts = engine.apply_adapters(model, cfg)
+    except engine.ConfigMismatch as exc:
+        if rank == 0:
+            ev.emit("error", kind="config", message=str(exc))
+        return EXIT_CONFIG
+    optimizer = engine.build_optimizer(cfg)
+
+    start = 0
+    state = {"best_val_loss": None, "best_step": None, "bad_evals": 0, "trained_tokens": 0}
+    if resume_from is not None:
+        saved = ck.read_state(resume_from)
+        model.load_weights(str(resume_from / ck.ADAPTER_FILE), strict=False)
+        opt_arrays = mx.load(str(resume_from / ck.OPTIMIZER_FILE))
+        optimizer.state = tree_unflatten(list(opt_arrays.items()))
+        start = int(saved["step"])
+        state.update({k: saved[k] for k in state if k in saved})
+    if rank > 0:
+        ev.path.unlink(missing_ok=True)
+
+    step_fn, compiled_state = engine.make_step(model, optimizer, cfg.grad_accumulation_steps)
+    adapter_cfg = cfg.adapter_config()
+    mx.eval(model.parameters(), optimizer.state)
+
+    ev.emit(
+        "resume" if resume_from is not None else "start",
+        step=start,
+        iters=cfg.iters,
+        world_size=size,
+        rank=rank,
+        pid=os.getpid(),
+        blas=blas_in_this_process(),
+        train_examples=len(train_ds),
+        valid_examples=len(valid_ds),
+        **counts,
+    )
+
+    def do_eval(step: int) -> bool:
+        """Evaluate, keep the best adapter; True when early stopping says stop."""
+        tic = time.perf_counter()
+        val = engine.evaluate(model, valid_ds, val_set, cfg.max_seq_length)
+        best = state["best_val_loss"]
+        improved = best is None or val < best - cfg.early_stopping_min_delta
+        if improved:
+            state.update(best_val_loss=val, best_step=step, bad_evals=0)
+            if rank == 0:
+                ck.save_adapter(
+                    run_dir / "adapter-best",
+                    engine.trainable_weights(model),
+                    adapter_cfg,
+                    {"step": step, "val_loss": val},
+                )
+        else:
+            state["bad_evals"] += 1
+        ev.emit(
+            "val",
+            step=step,
+            val_loss=val,
+            val_time=round(time.perf_counter() - tic, 4),
+            best_val_loss=state["best_val_loss"],
+            best_step=state["best_step"],
+            improved=improved,
+        )
+        patience = cfg.early_stopping_patience
+        return patience is not None and state["bad_evals"] >= patience
+
+    def save(step: int) -> None:
+        if rank != 0:
+            return
+        weights = engine.trainable_weights(model)
+        path = ck.save_checkpoint(
+            run_dir / "checkpoints",
+            step,
+            weights,
+            engine.optimizer_arrays(optimizer),
+            adapter_cfg,
+            state,
+            cfg.keep_checkpoints,
+        )
+        ck.save_adapter(run_dir / "adapter", weights, adapter_cfg, {"step": step})
+        ev.emit("checkpoint", step=step, path=str(path))
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _on_signal)
+
+    outcome = "completed"
+    step = start
+    saved_at = start if resume_from is not None else -1
+    if start == 0 and do_eval(0):
+        outcome = "early_stopped"
+    losses, ntoks, micro, train_time = mx.array(0.0), mx.array(0), 0, 0.0
+    accum = cfg.grad_accumulation_steps
+    while outcome == "completed" and step < cfg.iters:
+        want_stop = _Stop.requested or stop_file.exists()
+        if size > 1:  # every rank must stop at the same step
+            want_stop = mx.distributed.all_sum(mx.array(int(want_stop)), stream=mx.cpu).item() > 0
+        if want_stop:
+            outcome = "interrupted"
+            break
+        # Dropout masks are drawn from (seed, step): a resumed run draws the same ones.
+        mx.random.seed(cfg.seed * 1_000_003 + step)
+        tic = time.perf_counter()
+        grad = None
+        for a in range(accum):
+            idx = B.batch_at(train_plan, cfg.seed, step * accum + a)
+            b, lengths = B.collate([train_ds[j] for j in idx], cfg.max_seq_length)
+            lvalue, toks, grad = step_fn(b, lengths, grad, a == accum - 1)
+            losses += lvalue
+            ntoks += toks
+            micro += 1
+        mx.eval(compiled_state, losses, ntoks)
+        train_time += time.perf_counter() - tic
+        step += 1
+
+        if step % cfg.steps_per_report == 0 or step == cfg.iters:
+            loss = mx.distributed.all_sum(losses, stream=mx.cpu).item() / (micro * size)
+            toks = int(mx.distributed.all_sum(ntoks, stream=mx.cpu).item())
+            state["trained_tokens"] += toks
+            ev.emit(
+                "train",
+                step=step,
+                train_loss=loss,
+                learning_rate=optimizer.learning_rate.item(),
+                tokens_per_second=toks / train_time,
+                seconds_per_iter=train_time / (micro / accum),
+                trained_tokens=state["trained_tokens"],
+                **_peak(),
+            )
+            losses, ntoks, micro, train_time = mx.array(0.0), mx.array(0), 0, 0.0
+
+        if step % cfg.steps_per_eval == 0 or step == cfg.iters:
+            if do_eval(step):
+                outcome = "early_stopped"
+        if step % cfg.steps_per_save == 0 or step == cfg.iters or outcome != "completed":
+            save(step)
+            saved_at = step
+
+    if step != saved_at:
+        save(step)
+    ev.emit("end", step=step, outcome=outcome, **{k: state[k] for k in state}, **_peak())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m punie.train.worker")
+    p.add_argument("run_dir", type=Path)
+    p.add_argument("--model-path", required=True)
+    p.add_argument("--resume-from", type=Path, default=None)
+    args = p.parse_args(argv)
+    _die_with_parent()
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        return run(args.run_dir, args.model_path, args.resume_from)
+    except Exception as exc:
+        rank = int(os.environ.get("MLX_RANK", "0") or 0)
+        if rank == 0:
+            Events(args.run_dir, 0).emit(
+                "error", kind="crash", message=f"{type(exc).__name__}: {exc}"
+            )
+        traceback.print_exc()
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

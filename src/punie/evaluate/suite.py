@@ -143,7 +143,14 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode, deep: bool =
     return mapping
 
 
+def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode, deep: bool = False):
+    seq = yaml.SafeLoader.construct_sequence(loader, node, deep=deep)
+    loader.lines[id(seq)] = node.start_mark.line + 1
+    return seq
+
+
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
 def _line_of(data: Any, loc: tuple, lines: dict[int, int]) -> int | None:

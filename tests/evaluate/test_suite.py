@@ -1,0 +1,86 @@
+"""Suite YAML: validation with file:line errors; the built-ins load."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from punie.errors import PunieError
+from punie.evaluate.suite import builtin_suites, load_suite, parse_suite
+from punie.toolspec import TOOL_NAMES
+
+GOOD = """name: s
+cases:
+  - id: a
+    category: c
+    messages: [{role: user, content: hi}]
+    tools: agent
+    expected_calls: [{name: read_file, arguments: {path: README.md}}]
+"""
+
+
+def test_scalar_acceptable_value_becomes_a_list():
+    s = parse_suite(GOOD)
+    assert s.cases[0].expected_calls[0].arguments == {"path": ["README.md"]}
+    assert s.cases[0].kind == "tool"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "msg"),
+    [
+        (GOOD.replace("read_file", "nosuch"), 3, "not among the tools offered"),
+        (GOOD.replace("role: user", "role: robot"), 5, "role"),
+        (
+            GOOD
+            + "  - id: a\n    category: c\n    messages: [{role: user, content: x}]\n    no_call: true\n",
+            1,
+            "duplicate case id",
+        ),
+        (
+            GOOD.replace(
+                "    expected_calls: [{name: read_file, arguments: {path: README.md}}]\n", ""
+            ),
+            3,
+            "needs expected_calls",
+        ),
+        ("name: s\ncases:\n  - id: [\n", 4, "not valid YAML"),
+        (GOOD.replace("category: c", "category: c\n    colour: red"), 3, "colour"),
+    ],
+)
+def test_bad_suite_names_file_and_line(text: str, line: int, msg: str):
+    with pytest.raises(PunieError, match=msg) as info:
+        parse_suite(text, "x.yaml")
+    assert info.value.where == f"x.yaml:{line}"
+
+
+def test_unknown_suite_name_lists_builtins():
+    with pytest.raises(PunieError, match="tools"):
+        load_suite("no-such-suite")
+
+
+def test_builtins_load_and_cover_the_agent_tools():
+    assert set(builtin_suites()) >= {"tools", "no-tool", "python"}
+    tools = load_suite("tools")
+    assert 30 <= len(tools.cases) <= 40
+    called = {c.name for case in tools.cases for c in case.expected_calls}
+    assert called == set(TOOL_NAMES)
+    assert all(c.no_call for c in load_suite("no-tool").cases)
+    assert all(c.keywords for c in load_suite("python").cases)
+
+
+def test_cli_bad_suite_is_one_line_exit_2(tmp_path: Path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(GOOD.replace("read_file", "nosuch"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "punie", "eval", "--model", "local", "--suite", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        f"error: {bad}:3: cases.0: Value error, expected call 'nosuch' is not among the tools offered (see docs/evaluate.md for the suite format)"
+    ]

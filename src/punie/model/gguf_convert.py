@@ -140,7 +140,7 @@ def _plain(value):
 
 
 def read_gguf(path: Path):
-    """(tensors, plain metadata) of a GGUF file, or a PunieError saying why not."""
+    """(tensors, plain metadata, ggml type per tensor) of a GGUF file, or a PunieError."""
     import mlx.core as mx
 
     path = Path(path)
@@ -173,7 +173,7 @@ def read_gguf(path: Path):
             where=where,
             hint="Punie reads F32, F16, Q4_0, Q4_1 and Q8_0 tensors; re-quantize the model to one of them",
         ) from exc
-    return tensors, {k: _plain(v) for k, v in metadata.items()}
+    return tensors, {k: _plain(v) for k, v in metadata.items()}, types
 
 
 def dequantize(tensors: dict, name: str):
@@ -303,6 +303,14 @@ def convert_weights(tensors: dict, md: dict, where: str) -> dict:
     return out
 
 
+def _main_type(types: dict[str, int]) -> str:
+    """The most common type of the 2-D weights, for files without general.file_type."""
+    weights = [t for name, t in types.items() if "norm" not in name and name.endswith(".weight")]
+    if not weights:
+        return "unknown"
+    return GGML_TYPES.get(max(set(weights), key=weights.count), "unknown")
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -330,7 +338,7 @@ def convert_gguf(gguf: Path, out: Path, *, force: bool = False, extra: dict | No
         raise PunieError(
             "output exists", where=str(out), hint="pick a new folder or pass --force to replace it"
         )
-    tensors, md = read_gguf(gguf)
+    tensors, md, types = read_gguf(gguf)
     arch = md.get("general.architecture")
     if arch not in SUPPORTED_ARCHS:
         raise PunieError(
@@ -353,7 +361,7 @@ def convert_gguf(gguf: Path, out: Path, *, force: bool = False, extra: dict | No
         for i in dict.fromkeys([vocab.tokens.index(eos) if eos else None, vocab.eos_id])
         if i is not None
     ]
-    source_type = FILE_TYPES.get(md.get("general.file_type"), f"type {md.get('general.file_type')}")
+    source_type = FILE_TYPES.get(md.get("general.file_type")) or _main_type(types)
     config.update(
         bos_token_id=vocab.bos_id,
         eos_token_id=eos_ids[0] if len(eos_ids) == 1 else eos_ids,

@@ -115,8 +115,12 @@ def tool_call_format(model_dir: Path, chat_template: str | None) -> str | None:
             return cfg["tool_parser_type"]
     except (OSError, ValueError):
         pass
-    from mlx_lm.tokenizer_utils import _infer_tool_parser
-
+    try:
+        from mlx_lm.tokenizer_utils import _infer_tool_parser  # private: may move
+    except ImportError:
+        if chat_template and "<tool_call>" in chat_template and "tool_call.name" in chat_template:
+            return "json_tools"
+        return None
     return _infer_tool_parser(_TemplateView(model_dir, chat_template))
 
 

@@ -62,3 +62,41 @@ def write_chat_data(out: Path, n_train: int = 32, n_valid: int = 8, seed: int = 
 @pytest.fixture(scope="session")
 def chat_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_chat_data(tmp_path_factory.mktemp("data") / "chat")
+
+
+def tiny_config(model: Path, data: Path, **overrides):
+    """A fast config for the tiny model: short runs, frequent reports."""
+    from punie.train.config import TrainConfig
+
+    base = {
+        "model": str(model),
+        "data": str(data),
+        "iters": 4,
+        "batch_size": 4,
+        "steps_per_report": 1,
+        "steps_per_eval": 1000,
+        "steps_per_save": 1000,
+        "val_batches": 2,
+        "learning_rate": 1e-3,
+    }
+    return TrainConfig.model_validate({**base, **overrides})
+
+
+@pytest.fixture(scope="session")
+def full_run(tiny_model: Path, chat_data: Path, tmp_path_factory: pytest.TempPathFactory):
+    """full fine-tuning of the tiny model for 40 steps: the loss moves, and the killed
+    and resumed run of test_resume compares against it step by step."""
+    from punie.train.runner import train
+
+    cfg = tiny_config(
+        tiny_model, chat_data, fine_tune_type="full", iters=40, steps_per_eval=20, steps_per_save=5
+    )
+    return train(cfg, tmp_path_factory.mktemp("runs") / "full")
+
+
+@pytest.fixture(scope="session")
+def lora16_run(tiny_model: Path, chat_data: Path, tmp_path_factory: pytest.TempPathFactory):
+    from punie.train.runner import train
+
+    cfg = tiny_config(tiny_model, chat_data, rank=16, learning_rate=5e-2, iters=6, steps_per_eval=3)
+    return train(cfg, tmp_path_factory.mktemp("runs") / "lora16")

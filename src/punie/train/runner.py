@@ -141,6 +141,12 @@ def _supervise(
     cmd: list[str], run: RunPaths, on_event: Callable[[Event], None] | None
 ) -> tuple[int, list[Event]]:
     follower = _Follower(run.metrics)
+    env = blas.child_env()
+    if "mlx._distributed_utils.launch" in " ".join(cmd) and "--hostfile" not in cmd:
+        # Local ranks share the cores: without this each BLAS spawns a thread per core.
+        nproc = int(cmd[cmd.index("-n") + 1])
+        for var in ("MKL_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            env.setdefault(var, str(max(1, (os.cpu_count() or 1) // nproc)))
     # A resumed run's earlier events are history, not news: start at the end.
     follower.offset = run.metrics.stat().st_size if run.metrics.exists() else 0
     events: list[Event] = []
@@ -149,7 +155,7 @@ def _supervise(
         log.flush()
         proc = subprocess.Popen(
             cmd,
-            env=blas.child_env(),
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

@@ -1,9 +1,156 @@
-"""CLI commands of punie.flywheel."""
+"""CLI commands of punie.flywheel: demo, flywheel run, sweep, tune-inference, runs."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+flywheel_app = typer.Typer(help="The whole flywheel on your own model, data and suites.")
+runs_app = typer.Typer(help="Training and flywheel runs under PUNIE_HOME.")
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(stderr=False)
+
+
+def _finish(res, console, *, strict: bool) -> None:
+    """Stage table, verdict, report path; exit 1 unless every stage ran."""
+    console.print(res.log.table())
+    import json
+
+    summary = json.loads((res.run_dir / "flywheel.json").read_text())
+    v = summary["verdict"]
+    for line in v["suites"]:
+        target = (
+            ""
+            if line["target"] is None
+            else f" (target {line['target']:+.0f}: {'met' if line['met'] else 'NOT met'})"
+        )
+        console.print(
+            f"{line['suite']}: {100 * line['base']:.1f}% -> {100 * line['new']:.1f}% "
+            f"({line['delta']:+.1f} points, {line['label']}){target}"
+        )
+    console.print(f"[bold]verdict: {v['label']}[/]")
+    console.print(f"report: {res.report}")
+    if strict and not res.complete:
+        raise typer.Exit(1)
+
+
+def demo_command(
+    run_dir: Path = typer.Option(None, "--run-dir", help="default PUNIE_HOME/flywheel/demo"),
+    fresh: bool = typer.Option(False, "--fresh", help="ignore cached results of earlier runs"),
+) -> None:
+    """Fine-tune the embedded SmolLM2-135M on Punie's tools and show it got better."""
+    from punie import paths
+    from punie.flywheel.demo_recipe import DEMO, DEMO_TARGETS
+    from punie.flywheel.pipeline import cache_root, run_flywheel
+
+    console = _console()
+    out = run_dir or paths.punie_home() / "flywheel" / "demo"
+    if fresh:
+        import shutil
+
+        for p in (out, cache_root() / "evals", cache_root() / "validated"):
+            shutil.rmtree(p, ignore_errors=True)
+    console.print(
+        f"[bold]Punie demo[/]: {DEMO.model}, {DEMO.data.n} generated tool-calling rows, "
+        f"LoRA top {DEMO.train['num_layers']} layers x {DEMO.train['iters']} steps; "
+        f"suites {', '.join(DEMO.eval.suites)}"
+    )
+    res = run_flywheel(
+        DEMO,
+        out,
+        console=console,
+        title="Punie demo: SmolLM2-135M learns Punie's tools",
+        targets=DEMO_TARGETS,
+    )
+    _finish(res, console, strict=True)
+
+
+def flywheel_run_command(
+    config: Path = typer.Argument(..., help="flywheel TOML (see docs/flywheel.md)"),
+    run_dir: Path = typer.Option(None, "--run-dir", help="default PUNIE_HOME/flywheel/NAME"),
+) -> None:
+    """Run data -> train -> eval -> compare -> report; finished stages are reused."""
+    from punie import paths
+    from punie.flywheel.config import load_config
+    from punie.flywheel.pipeline import run_flywheel
+
+    cfg = load_config(config)
+    console = _console()
+    out = run_dir or paths.punie_home() / "flywheel" / (cfg.name or config.stem)
+    res = run_flywheel(
+        cfg, out, console=console, title=f"Punie flywheel: {cfg.name or config.stem}"
+    )
+    _finish(res, console, strict=True)
+
+
+def sweep_command(
+    config: Path = typer.Argument(..., help="flywheel TOML with a [sweep] grid"),
+    out: Path = typer.Option(None, "--out", help="default PUNIE_HOME/sweeps/NAME"),
+) -> None:
+    """Train and evaluate every point of a grid; a table sorted by task score."""
+    from punie import paths
+    from punie.flywheel.sweep import load_sweep, run_sweep
+
+    cfg, grid, metric = load_sweep(config)
+    console = _console()
+    target = out or paths.punie_home() / "sweeps" / (cfg.name or config.stem)
+    result = run_sweep(cfg, grid, target, console=console, metric=metric)
+    console.print(result.table())
+    console.print(f"best: {result.best_name}  ({result.html})")
+
+
+def tune_command(
+    model: str = typer.Option("smollm2-135m", "--model", "-m"),
+    adapter: Path = typer.Option(None, "--adapter", help="adapter folder or a run folder"),
+    suite: str = typer.Option("tools", "--suite", "-s"),
+    temperature: list[float] = typer.Option([0.0, 0.7], "--temperature"),
+    top_p: list[float] = typer.Option([1.0], "--top-p"),
+    top_k: list[int] = typer.Option([0], "--top-k"),
+    repetition_penalty: list[float] = typer.Option([1.0], "--repetition-penalty"),
+    max_tokens: int = typer.Option(48, "--max-tokens"),
+    limit: int = typer.Option(0, "--limit", help="first N cases only (0 = all)"),
+    out: Path = typer.Option(None, "--out"),
+) -> None:
+    """Score sampling settings (sent per request to one managed server) on a suite."""
+    from punie import paths
+    from punie.flywheel.tune import grid_points, tune_inference
+
+    console = _console()
+    points = grid_points(temperature, top_p, top_k, repetition_penalty)
+    target = out or paths.punie_home() / "tune" / suite
+    result = tune_inference(
+        model, adapter, suite, points, target, max_tokens=max_tokens, limit=limit, console=console
+    )
+    console.print(result.table())
+    console.print(f"results: {result.path}")
+
+
+def runs_list_command() -> None:
+    """Every training run and flywheel run under PUNIE_HOME, newest first."""
+    from punie.flywheel.runs import list_runs, runs_table
+
+    _console().print(runs_table(list_runs()))
+
+
+def runs_show_command(run: str = typer.Argument(..., help="run name or folder")) -> None:
+    """What a run trained and evaluated: config, data, outcome, scores."""
+    from punie.flywheel.runs import show_run
+
+    _console().print(show_run(run))
 
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the root app."""
+    app.command("demo")(demo_command)
+    flywheel_app.command("run")(flywheel_run_command)
+    app.add_typer(flywheel_app, name="flywheel")
+    app.command("sweep")(sweep_command)
+    app.command("tune-inference")(tune_command)
+    runs_app.command("list")(runs_list_command)
+    runs_app.command("show")(runs_show_command)
+    app.add_typer(runs_app, name="runs")

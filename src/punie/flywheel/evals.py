@@ -1,0 +1,113 @@
+"""Evaluation of one model (+ adapter) on several suites through one managed server.
+
+Both sides of a comparison go through exactly this path (the same `mlx_lm.server`
+child, request shape and scorer), so a difference in scores is the adapter's.
+A finished result is reused when its cache key (model hash, adapter, suite
+fingerprint, settings) matches: a second demo run does not re-ask the base model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+from punie.flywheel.config import EvalSpec
+from punie.flywheel.stages import content_hash
+
+KEY_FILE = "flywheel-key.json"
+
+
+def settings_for(spec: EvalSpec):
+    from punie.evaluate.runner import EvalSettings
+
+    return EvalSettings(
+        temperature=spec.temperature,
+        max_tokens=spec.max_tokens,
+        concurrency=spec.concurrency,
+        timeout_s=spec.timeout_s,
+    )
+
+
+def eval_key(model_hash: str, adapter_key: str | None, suite, spec: EvalSpec) -> str:
+    return content_hash(model_hash, adapter_key, suite.fingerprint(), spec.model_dump())
+
+
+def cached_result(out_dir: Path, key: str):
+    """The finished SuiteResult in `out_dir` if it was made with `key`, else None."""
+    from punie.evaluate.results import load_result
+
+    kf, rf = out_dir / KEY_FILE, out_dir / "results.json"
+    if not (kf.is_file() and rf.is_file()):
+        return None
+    if json.loads(kf.read_text()).get("key") != key:
+        return None
+    result = load_result(rf)
+    if not result.complete or any(c.failure in ("server_error", "timeout") for c in result.cases):
+        return None
+    return result
+
+
+def evaluate_suites(
+    model_path: Path,
+    adapter: Path | None,
+    suites: list[Any],
+    out_dirs: list[Path],
+    keys: list[str],
+    spec: EvalSpec,
+    *,
+    label: str,
+    progress: bool = True,
+    log_path: Path | None = None,
+) -> list[Any]:
+    """Start one server for model+adapter and run each suite; reuse cached results."""
+    from punie import atomic
+
+    results: list[Any] = [cached_result(d, k) for d, k in zip(out_dirs, keys, strict=True)]
+    todo = [i for i, r in enumerate(results) if r is None]
+    if not todo:
+        return results
+    from punie.evaluate.runner import run_suite
+    from punie.serve.endpoints import Endpoint
+    from punie.serve.server import ManagedServer
+
+    settings = settings_for(spec)
+    server = ManagedServer(
+        model_path, adapter=adapter, decode_concurrency=spec.decode_concurrency, log_path=log_path
+    )
+    with server:
+        ep = Endpoint(server.base_url, server.model_name, server, Path(model_path))
+        for i in todo:
+            out = out_dirs[i]
+            if out.exists() and not (out / KEY_FILE).is_file():
+                _clear(out)
+            elif (out / KEY_FILE).is_file() and json.loads((out / KEY_FILE).read_text())[
+                "key"
+            ] != keys[i]:
+                _clear(out)  # an evaluation of another model/suite: start over
+            out.mkdir(parents=True, exist_ok=True)
+            atomic.write_json(out / KEY_FILE, {"key": keys[i]})
+            results[i] = asyncio.run(
+                run_suite(
+                    ep,
+                    suites[i],
+                    out,
+                    settings=settings,
+                    model_label=label,
+                    adapter=adapter,
+                    progress=progress,
+                )
+            )
+    return results
+
+
+def _clear(folder: Path) -> None:
+    for name in ("cases.jsonl", "meta.json", "results.json", "report.html", KEY_FILE):
+        (folder / name).unlink(missing_ok=True)
+
+
+def load_suites(names: tuple[str, ...] | list[str]) -> list[Any]:
+    from punie.evaluate.suite import load_suite
+
+    return [load_suite(n) for n in names]

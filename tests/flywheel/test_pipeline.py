@@ -1,0 +1,50 @@
+"""The reduced flywheel end to end on the tiny model: real data generation, real
+training child, real mlx_lm.server evaluations, comparison and one HTML report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from punie.flywheel.config import load_config
+from punie.flywheel.pipeline import run_flywheel
+
+
+def test_tiny_flywheel_end_to_end_then_cached(
+    tmp_path: Path, tiny_model: Path, small_suite: Path, tiny_toml
+):
+    cfg_file = tmp_path / "fw.toml"
+    cfg_file.write_text(tiny_toml(tiny_model, small_suite))
+    cfg = load_config(cfg_file)
+
+    res = run_flywheel(cfg, tmp_path / "run", progress=False)
+
+    assert res.complete
+    summary = json.loads((tmp_path / "run" / "flywheel.json").read_text())
+    assert [s["status"] for s in summary["stages"]] == ["ran"] * 8
+    manifest = json.loads((res.train_run / "manifest.json").read_text())
+    assert manifest["outcome"] == "completed" and manifest["config"]["rank"] == 4
+    cmp = summary["comparisons"]["small-tools"]
+    assert cmp["n"] == 3
+    html = res.report.read_text()
+    for piece in (
+        "Verdict",
+        "Stage times",
+        "Data",
+        "Training",
+        "small-tools",
+        "Failure categories",
+    ):
+        assert piece in html
+    assert "<script" not in html and "http://" not in html.split("<body>")[1].replace(
+        "http://www.w3.org", ""
+    )
+
+    again = run_flywheel(cfg, tmp_path / "run", progress=False)
+    statuses = {s.name: s.status for s in again.log.records}
+    assert statuses["data"] == "cached"
+    assert statuses["validate + check format"] == "cached"
+    assert statuses["evaluate base model"] == "cached"
+    assert statuses["train LoRA"] == "cached"
+    assert statuses["evaluate adapted model"] == "cached"
+    assert again.train_run == res.train_run

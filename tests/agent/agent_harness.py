@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,10 +16,16 @@ from acp import spawn_agent_process, text_block
 from acp.schema import (
     AllowedOutcome,
     ClientCapabilities,
+    CreateTerminalResponse,
     DeniedOutcome,
     FileSystemCapabilities,
+    KillTerminalResponse,
     ReadTextFileResponse,
+    ReleaseTerminalResponse,
     RequestPermissionResponse,
+    TerminalExitStatus,
+    TerminalOutputResponse,
+    WaitForTerminalExitResponse,
     WriteTextFileResponse,
 )
 
@@ -53,6 +61,45 @@ class RecordingClient:
         self.fs_calls.append(("write", path))
         Path(path).write_text(content)
         return WriteTextFileResponse()
+
+    # terminal/*: a real shell per terminal, as an IDE would run it
+    terminals: dict[str, Any] = field(default_factory=dict)
+    terminal_calls: list[tuple[str, str]] = field(default_factory=list)
+
+    async def create_terminal(self, session_id, command, args=None, env=None, cwd=None, **_):
+        tid = f"term{len(self.terminals)}"
+        self.terminal_calls.append(("create", tid))
+        self.terminals[tid] = await asyncio.create_subprocess_exec(
+            command,
+            *(args or []),
+            cwd=cwd,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
+        return CreateTerminalResponse(terminal_id=tid)
+
+    async def wait_for_terminal_exit(self, session_id, terminal_id, **_):
+        self.terminal_calls.append(("wait", terminal_id))
+        code = await self.terminals[terminal_id].wait()
+        return WaitForTerminalExitResponse(exit_code=code if code >= 0 else None)
+
+    async def kill_terminal(self, session_id, terminal_id, **_):
+        self.terminal_calls.append(("kill", terminal_id))
+        os.killpg(self.terminals[terminal_id].pid, signal.SIGKILL)
+        return KillTerminalResponse()
+
+    async def terminal_output(self, session_id, terminal_id, **_):
+        self.terminal_calls.append(("output", terminal_id))
+        proc = self.terminals[terminal_id]
+        await proc.wait()
+        out = (await proc.stdout.read()).decode()
+        status = TerminalExitStatus(exit_code=proc.returncode if proc.returncode >= 0 else None)
+        return TerminalOutputResponse(output=out, truncated=False, exit_status=status)
+
+    async def release_terminal(self, session_id, terminal_id, **_):
+        self.terminal_calls.append(("release", terminal_id))
+        return ReleaseTerminalResponse()
 
     # helpers for assertions
     def of(self, kind: str) -> list[Any]:

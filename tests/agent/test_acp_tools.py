@@ -142,3 +142,32 @@ async def test_paths_leaving_the_workspace_are_refused(tmp_path, client):
         assert not (tmp_path / "x.txt").exists()
         assert client.permission_requests == []  # refused before asking
         assert client.fs_calls == []
+
+
+async def test_commands_run_in_the_ide_terminal_when_advertised_and_it_is_released(
+    tmp_path, client
+):
+    async with running_agent(tmp_path, client, terminal=True) as (conn, sid, ws):
+        await ask(conn, sid, 'TOOL run_command {"command": "echo from-term; exit 3"}')
+    assert [c[0] for c in client.terminal_calls] == ["create", "wait", "output", "release"]
+    final = client.of("tool_call_update")[-1]
+    assert final.status == "failed"  # exit code 3
+    assert final.content[0].type == "terminal" and final.content[0].terminal_id == "term0"
+    told = json.loads(client.text().removeprefix("results: "))
+    assert told == ["exit code 3\nfrom-term\n"]
+
+
+async def test_a_command_past_its_timeout_is_killed_and_reported(tmp_path, client):
+    args = ("--command-timeout", "0.5")
+    for terminal in (True, False):
+        client.updates.clear()
+        async with running_agent(tmp_path, client, terminal=terminal, extra_args=args) as (
+            conn,
+            sid,
+            ws,
+        ):
+            await ask(conn, sid, 'TOOL run_command {"command": "sleep 20"}')
+        assert client.final_statuses() == ["failed"]
+        assert json.loads(client.text().removeprefix("results: "))[0].startswith("timed out")
+    assert ("kill", "term0") in client.terminal_calls
+    assert client.terminal_calls[-1] == ("release", "term0")

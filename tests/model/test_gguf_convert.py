@@ -150,3 +150,18 @@ def test_existing_output_needs_force(synth_gguf, tmp_path):
     assert (out / "keep.txt").read_text() == "mine"
     convert_gguf(synth.path, out, force=True)
     assert (out / "config.json").exists() and not (out / "keep.txt").exists()
+
+
+def test_leftovers_of_a_killed_conversion_are_removed(synth_gguf, tmp_path):
+    import subprocess
+    import sys
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    leftover = tmp_path / f".out.tmp-{int(dead.stdout)}"
+    leftover.mkdir()
+    (leftover / "model.safetensors").write_bytes(b"half")
+    convert_gguf(synth_gguf("llama", "F32").path, tmp_path / "out")
+    assert not leftover.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["llama-F32.gguf", "out"]

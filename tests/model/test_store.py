@@ -83,3 +83,32 @@ def test_missing_embedded_wheel_says_how_to_install(tmp_path, monkeypatch):
     with pytest.raises(PunieError, match="punie-no-such-wheel is not installed"):
         resolve_model("ghost")
     assert any(e.name == "ghost" and "wheel missing" in e.status for e in list_models())
+
+
+_RESOLVE = "from punie.model import resolve_model; print(resolve_model('smollm2-135m'))"
+
+
+@pytest.mark.slow
+def test_concurrent_first_use_converts_once(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PUNIE_HOME": str(tmp_path / "home")}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _RESOLVE],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    results = [p.communicate(timeout=240) for p in procs]
+    assert all(p.returncode == 0 for p in procs), results
+    models = tmp_path / "home" / "models"
+    assert {out.strip() for out, _ in results} == {str(models / "smollm2-135m")}
+    # The lock made the second process wait and reuse the first one's conversion.
+    assert sum("converting" in err for _, err in results) == 1
+    assert sorted(p.name for p in models.iterdir()) == [".smollm2-135m.lock", "smollm2-135m"]

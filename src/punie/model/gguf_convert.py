@@ -242,6 +242,25 @@ def _main_type(types: dict[str, int]) -> str:
     return GGML_TYPES.get(max(set(weights), key=weights.count), "unknown")
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_abandoned(out: Path) -> None:
+    """Delete temp folders of conversions into `out` whose process died (killed mid-way)."""
+    pattern = re.compile(rf"^\.{re.escape(out.name)}\.(?:tmp|old)-(\d+)$")
+    for sibling in out.parent.iterdir():
+        m = pattern.match(sibling.name)
+        if m and sibling.is_dir() and not _pid_alive(int(m.group(1))):
+            shutil.rmtree(sibling, ignore_errors=True)
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -308,6 +327,7 @@ def convert_gguf(gguf: Path, out: Path, *, force: bool = False, extra: dict | No
     )
 
     out.parent.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned(out)
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()

@@ -11,10 +11,16 @@ import asyncio
 import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
-from acp import start_tool_call, text_block, tool_content, tool_diff_content, update_tool_call
+from acp import (
+    start_tool_call,
+    text_block,
+    tool_content,
+    tool_diff_content,
+    tool_terminal_ref,
+    update_tool_call,
+)
 from acp.schema import (
     EnvVariable,
     PermissionOption,
@@ -275,8 +281,6 @@ async def _dispatch(
         result = await _run(env, args["command"])
         content = [tool_content(text_block(_clip(result.for_model())))]
         if result.terminal_id is not None:
-            from acp import tool_terminal_ref
-
             content.insert(0, tool_terminal_ref(result.terminal_id))
         return result.for_model(), content, result.ok
     raise ToolError(f"unknown tool {name}")
@@ -305,7 +309,3 @@ def build_tools() -> list:
         )
         for t in AGENT_TOOLS
     ]
-
-
-def workspace_path(env: ToolEnv, path: str) -> Path:
-    return env.workspace.resolve(path)

@@ -131,3 +131,33 @@ def test_cli_prints_every_error_and_exits_2_without_traceback(tmp_path):
     assert proc.returncode == 2
     assert f"{f}:1: invalid JSON" in proc.stdout and f"{f}:2: " in proc.stdout
     assert "Traceback" not in proc.stderr and proc.stderr.startswith("error: ")
+
+
+def test_rows_sharing_one_tools_list_are_parsed_and_checked_like_any_other(tmp_path):
+    bad_tools = [{"type": "function", "function": {"parameters": {}}}]
+    rows = [
+        _good(),
+        _good("Open b.md", "b.md"),
+        _bad(lambda r: r.update(tools=bad_tools)),
+        _bad(lambda r: r.update(tools=bad_tools)),
+    ]
+    rows[1]["messages"][0]["tools"] = AGENT_TOOLS  # a nested "tools" key must stay put
+    f = _write(tmp_path / "train.jsonl", rows)
+    from punie.data.files import read_rows
+
+    assert read_rows(_write(tmp_path / "good.jsonl", rows[:2] * 2)) == rows[:2] * 2
+    errors = validate_path(f).errors
+    assert {e.line for e in errors if "has no function name" in e.message} == {3, 4}
+
+
+def test_nothing_is_written_when_input_is_invalid(tmp_path):
+    f = _write(tmp_path / "train.jsonl", [_good(), "{broken"])
+    out = tmp_path / "split"
+    proc = subprocess.run(
+        [sys.executable, "-m", "punie", "data", "split", str(f), "--out", str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"error: {f}:2: invalid JSON")
+    assert not out.exists()

@@ -15,8 +15,8 @@ Problem = tuple[str, str]
 _ROLES = frozenset(("system", "user", "assistant", "tool"))
 
 
-def declared_tools(tools: Any, out: list[Problem]) -> dict[str, dict] | None:
-    """Map tool name -> parameters schema; records problems with the `tools` list."""
+def declared_tools(tools: Any, out: list[Problem]) -> dict[str, Any] | None:
+    """Map tool name -> argument checker; records problems with the `tools` list."""
     if tools is None:
         return None
     if not isinstance(tools, list):
@@ -42,12 +42,14 @@ def declared_tools(tools: Any, out: list[Problem]) -> dict[str, dict] | None:
         if params is not None and not isinstance(params, dict):
             out.append((f"tool {name!r} parameters is not an object", "give a JSON schema"))
             params = None
-        specs[name] = params or {}
+        specs[name] = jsonschema_lite.compile_checker(
+            params or {}, strict=True, where=f"{name} arguments"
+        )
     return specs
 
 
 def _check_call(
-    call: Any, j: int, where: str, specs: dict[str, dict] | None, ids: set, out: list[Problem]
+    call: Any, j: int, where: str, specs: dict[str, Any] | None, ids: set, out: list[Problem]
 ) -> str | None:
     """Check one assistant tool call; returns its id when it has one."""
     if not isinstance(call, dict):
@@ -109,14 +111,12 @@ def _check_call(
             )
         )
     else:
-        schema = specs[name]
-        if schema:
-            for err in jsonschema_lite.check(parsed, schema, f"{name} arguments", strict=True):
-                out.append((f"{where}: {err}", "match the tool's parameters schema"))
+        for err in specs[name](parsed):
+            out.append((f"{where}: {err}", "match the tool's parameters schema"))
     return cid
 
 
-def check_messages(messages: Any, specs: dict[str, dict] | None, out: list[Problem]) -> None:
+def check_messages(messages: Any, specs: dict[str, Any] | None, out: list[Problem]) -> None:
     if not isinstance(messages, list) or not messages:
         out.append(("`messages` is empty or not a list", "give a list of role/content messages"))
         return
@@ -199,13 +199,24 @@ def _nonempty_str(row: dict, key: str, out: list[Problem]) -> None:
         out.append((f"`{key}` is empty", "drop the row or fill it"))
 
 
-def check_row(row: Any, form: str | None) -> list[Problem]:
-    """All structural problems of one parsed JSON row of the given form."""
+def check_row(row: Any, form: str | None, tools_cache: dict | None = None) -> list[Problem]:
+    """All structural problems of one parsed JSON row of the given form.
+
+    `tools_cache` (id of a tools list -> its checked specs) lets rows that share one
+    parsed `tools` object (see validate.check_lines) skip re-checking it."""
     out: list[Problem] = []
     if not isinstance(row, dict):
         return [("row is not a JSON object", 'write one {"messages": [...]} object per line')]
     if form == "chat":
-        specs = declared_tools(row.get("tools"), out)
+        tools = row.get("tools")
+        hit = tools_cache.get(id(tools)) if tools_cache is not None and tools else None
+        if hit is not None and hit[0] is tools:
+            specs = hit[1]
+            out.extend(hit[2])
+        else:
+            specs = declared_tools(tools, out)
+            if tools_cache is not None and tools:
+                tools_cache[id(tools)] = (tools, specs, list(out))
         check_messages(row.get("messages"), specs, out)
     elif form == "completion":
         declared_tools(row.get("tools"), out)

@@ -16,6 +16,7 @@ from punie.data.gen_python import qa_pairs
 @dataclass(frozen=True)
 class Pool:
     dirs: tuple[str, ...]
+    roots: tuple[str, ...]  # folders listed as a whole ("." in train)
     files: tuple[str, ...]
     # (relative file name, what it holds, its content) for read results and writes
     contents: tuple[tuple[str, str, str], ...]
@@ -35,6 +36,7 @@ class Pool:
 
 TRAIN = Pool(
     dirs=("src/app", "src/utils", "lib", "tests", "docs", "scripts", "src/api", "app/models"),
+    roots=(".", "./"),
     files=(
         "main.py",
         "config.py",
@@ -133,6 +135,7 @@ TRAIN = Pool(
 
 HELDOUT = Pool(
     dirs=("pkg/core", "tools", "src/server", "examples", "bench", "src/cli"),
+    roots=("src", "pkg"),
     files=(
         "handlers.py",
         "cli.py",

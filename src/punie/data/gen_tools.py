@@ -93,7 +93,7 @@ def _write(rng: random.Random, pool: Pool) -> Msgs:
 
 
 def _list(rng: random.Random, pool: Pool) -> Msgs:
-    path = _dir(rng, pool) if rng.random() < 0.85 else "."
+    path = _dir(rng, pool) if rng.random() < 0.85 else rng.choice(pool.roots)
     t = _Trace(rng, pool, rng.choice(pool.list_dir).format(path=path))
     cid = t.call("list_dir", path=path)
     if rng.random() < 0.5:

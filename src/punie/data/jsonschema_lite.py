@@ -82,3 +82,54 @@ def _check(value: Any, schema: Any, where: str, errors: list[str], strict: bool)
         if isinstance(items, dict):
             for i, item in enumerate(value):
                 _check(item, items, f"{where}[{i}]", errors, strict)
+
+
+_FAST_TYPES = {"string": str, "boolean": bool, "object": dict, "array": list}
+
+
+def compile_checker(schema: Any, *, strict: bool = False, where: str = "arguments"):
+    """A function value -> problems for `schema`, with a fast path for the common tool
+    shape (an object of plain-typed properties); anything unusual goes through `check`."""
+
+    def slow(value: Any) -> list[str]:
+        return check(value, schema, where, strict=strict) if isinstance(schema, dict) else []
+
+    if not isinstance(schema, dict) or schema.get("type") != "object":
+        return slow
+    props = schema.get("properties") or {}
+    types: dict[str, type] = {}
+    for key, sub in props.items():
+        if not isinstance(sub, dict) or set(sub) - {"type", "description", "title"}:
+            return slow
+        kind = _FAST_TYPES.get(sub.get("type"))
+        if kind is None:
+            return slow
+        types[key] = kind
+    required = tuple(schema.get("required") or ())
+    extra = schema.get("additionalProperties", not (strict and "properties" in schema))
+    if extra not in (True, False) or set(schema) - {
+        "type",
+        "properties",
+        "required",
+        "additionalProperties",
+        "description",
+        "title",
+    }:
+        return slow
+
+    def fast(value: Any) -> list[str]:
+        if type(value) is not dict:
+            return slow(value)
+        for key in required:
+            if key not in value:
+                return slow(value)
+        for key, item in value.items():
+            kind = types.get(key)
+            if kind is None:
+                if extra is False:
+                    return slow(value)
+            elif type(item) is not kind:
+                return slow(value)
+        return []
+
+    return fast

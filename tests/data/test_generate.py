@@ -1,0 +1,94 @@
+"""Generators: the exact agent tool specs, held-out pools disjoint from training."""
+
+from __future__ import annotations
+
+import json
+
+from punie.data.gen_pools import HELDOUT, TRAIN
+from punie.data.gen_python import generate_python
+from punie.data.gen_tools import CATEGORIES, generate_tools, heldout_tool_cases
+from punie.data.generate import generate
+from punie.data.validate import prompt_key, validate_path
+from punie.toolspec import AGENT_TOOLS
+
+
+def _user_texts(rows) -> set[str]:
+    return {m["content"] for r in rows for m in r["messages"] if m["role"] == "user"}
+
+
+def _arg_values(rows) -> set[str]:
+    vals = set()
+    for r in rows:
+        for m in r["messages"]:
+            for c in m.get("tool_calls") or ():
+                vals.update(json.loads(c["function"]["arguments"]).values())
+    return vals
+
+
+def test_tools_rows_use_agent_tools_and_every_category():
+    splits = generate_tools(400, seed=1)
+    rows = [r for rs in splits.values() for r in rs]
+    assert all(r["tools"] == AGENT_TOOLS for r in rows)
+    assert {r["category"] for r in splits["train"]} == set(CATEGORIES)
+
+
+def test_heldout_requests_and_argument_values_differ_from_train():
+    splits = generate_tools(600, seed=2)
+    train, held = splits["train"], splits["valid"] + splits["test"]
+    assert not _user_texts(train) & _user_texts(held)
+    assert not _arg_values(train) & _arg_values(held)
+    assert not {prompt_key(r) for r in train} & {prompt_key(r) for r in held}
+
+
+def test_pools_share_no_phrasing_or_value():
+    for field in ("dirs", "files", "patterns", "read", "write", "list_dir", "search", "run", "qa"):
+        assert not set(getattr(TRAIN, field)) & set(getattr(HELDOUT, field)), field
+    assert not {c[0] for c in TRAIN.commands} & {c[0] for c in HELDOUT.commands}
+
+
+def test_train_traces_are_expanded_to_end_at_each_assistant_turn():
+    train = generate_tools(200, seed=4)["train"]
+    assert all(r["messages"][-1]["role"] == "assistant" for r in train)
+    multi = [r for r in train if r["category"] == "multi_step"]
+    ends = {sum(m["role"] == "assistant" for m in r["messages"]) for r in multi}
+    assert ends == {1, 2, 3}
+
+
+def test_same_seed_same_bytes(tmp_path):
+    generate("tools", tmp_path / "a", n=50, seed=9)
+    generate("tools", tmp_path / "b", n=50, seed=9)
+    for split in ("train", "valid", "test"):
+        assert (tmp_path / "a" / f"{split}.jsonl").read_bytes() == (
+            tmp_path / "b" / f"{split}.jsonl"
+        ).read_bytes()
+
+
+def test_heldout_cases_have_the_documented_shape_and_no_training_values():
+    cases = heldout_tool_cases(60, seed=5)
+    assert len({c["id"] for c in cases}) == 60
+    train_values = _arg_values(generate_tools(600, seed=0)["train"])
+    for c in cases:
+        assert set(c) == {"id", "category", "messages", "tools", "expected_calls"}
+        assert c["messages"][-1]["role"] in ("user", "tool")
+        if c["category"] == "no_tool":
+            assert c["expected_calls"] == []
+        else:
+            (call,) = c["expected_calls"]
+            assert set(call) == {"name", "arguments"} and isinstance(call["arguments"], dict)
+            assert not set(call["arguments"].values()) & train_values
+
+
+def test_heldout_cases_can_be_restricted_to_no_tool():
+    cases = heldout_tool_cases(10, seed=0, categories=("no_tool",))
+    assert cases and all(c["expected_calls"] == [] for c in cases)
+
+
+def test_python_set_has_unique_requests_and_disjoint_heldout(tmp_path):
+    splits = generate_python(500, seed=0)
+    train, held = splits["train"], splits["valid"] + splits["test"]
+    texts = [m["content"] for r in train + held for m in r["messages"] if m["role"] == "user"]
+    assert len(texts) == len(set(texts))
+    assert not _user_texts(train) & _user_texts(held)
+    generate("python", tmp_path / "py", n=500, seed=0)
+    report = validate_path(tmp_path / "py")
+    assert report.ok and not report.warnings

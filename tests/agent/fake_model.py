@@ -3,9 +3,10 @@ test-fake:THIS_FILE` puts behind the real agent (the real model can't be scripte
 
 The user's prompt is the script, one command per line:
     TOOL name {"json": "args"}   call a tool; lines run one after another
+    BADJSON                      call read_file with unparseable arguments, every time
     SLOW                         stream 100 chunks, 50 ms apart (to cancel mid-turn)
     HISTORY                      answer with the earlier user prompts of this session
-    NOISE                        print to stdout (Python and fd 1) before answering
+    NOISE                        print to stdout (Python and fd 1) on every model call
     anything else                echoed back in several chunks
 After the last TOOL line the answer is `results: ` + the JSON list of what the tools
 returned to the model, so a test sees exactly what the model was told.
@@ -48,6 +49,9 @@ async def fake_stream(messages, info: AgentInfo):
     prompts = _user_prompts(messages)
     prompt = prompts[-1] if prompts else ""
     lines = [ln.strip() for ln in prompt.splitlines() if ln.strip()]
+    if "NOISE" in lines:
+        print("stray print on stdout")
+        os.write(1, b"stray bytes on fd 1\n")
     tool_lines = [ln for ln in lines if ln.startswith("TOOL ")]
     if tool_lines:
         done = _returns_since_last_prompt(messages)
@@ -58,14 +62,14 @@ async def fake_stream(messages, info: AgentInfo):
         yield "results: "
         yield json.dumps(done)
         return
+    if lines and lines[0] == "BADJSON":
+        yield {0: DeltaToolCall(name="read_file", json_args='{"path": ', tool_call_id="bad")}
+        return
     if lines and lines[0] == "SLOW":
         for i in range(100):
             yield f"tick{i} "
             await asyncio.sleep(0.05)
         return
-    if lines and lines[0] == "NOISE":
-        print("stray print on stdout")
-        os.write(1, b"stray bytes on fd 1\n")
     if lines and lines[0] == "HISTORY":
         yield "earlier: "
         yield json.dumps(prompts[:-1])

@@ -164,3 +164,13 @@ async def test_stdout_carries_only_protocol_even_when_something_prints(tmp_path)
         and m["params"]["update"]["sessionUpdate"] == "agent_message_chunk"
     ]
     assert "to-the-pipe" in "".join(texts)
+
+
+async def test_a_model_that_keeps_sending_broken_tool_calls_ends_the_turn_with_a_note(
+    tmp_path, client
+):
+    async with running_agent(tmp_path, client) as (conn, sid, _):
+        resp = await ask(conn, sid, "BADJSON")
+        assert resp.stop_reason == "end_turn"
+        assert "could not be used" in client.text()
+        assert (await ask(conn, sid, "still here?")).stop_reason == "end_turn"

@@ -71,7 +71,7 @@ async def run_turn(
     settings: TurnSettings = TurnSettings(),
 ) -> TurnResult:
     from pydantic_ai import Agent
-    from pydantic_ai.exceptions import UsageLimitExceeded
+    from pydantic_ai.exceptions import UnexpectedModelBehavior, UsageLimitExceeded
     from pydantic_ai.messages import (
         PartDeltaEvent,
         PartStartEvent,
@@ -122,6 +122,13 @@ async def run_turn(
     except UsageLimitExceeded as exc:
         log.warning("turn stopped: %s", exc)
         return TurnResult("max_turn_requests", list(history), "".join(texts))
+    except UnexpectedModelBehavior as exc:
+        # A small model that keeps emitting malformed tool calls: say so and end the
+        # turn, rather than failing the whole prompt with an internal error.
+        log.warning("turn ended on model misbehaviour: %s", exc)
+        note = f"\n[punie: the model's reply could not be used: {exc}]"
+        await send(update_agent_message_text(note))
+        return TurnResult("end_turn", list(history), "".join(texts) + note)
     assert result is not None
     messages = result.all_messages()
     last = getattr(result, "response", None)

@@ -145,8 +145,11 @@ async def _permission(env: ToolEnv, call_id: str, name: str, title: str) -> bool
 async def _read(env: ToolEnv, path: str) -> str:
     if env.caps.read and env.client is not None:
         target = env.workspace.resolve(path)
-        resp = await env.client.read_text_file(session_id=env.session_id, path=str(target))
-        return resp.content
+        text = (
+            await env.client.read_text_file(session_id=env.session_id, path=str(target))
+        ).content
+        limit = wsmod.MAX_READ_BYTES
+        return text if len(text) <= limit else text[:limit] + f"\n[truncated at {limit} characters]"
     return await asyncio.to_thread(wsmod.read_local, env.workspace, path)
 
 
@@ -168,6 +171,8 @@ async def _old_text(env: ToolEnv, path: str) -> str | None:
 async def _write(env: ToolEnv, path: str, content: str) -> None:
     target = env.workspace.resolve(path)
     if env.caps.write and env.client is not None:
+        # Not every IDE creates missing folders; inside the workspace, that is safe here.
+        await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
         await env.client.write_text_file(
             session_id=env.session_id, path=str(target), content=content
         )

@@ -24,6 +24,29 @@ def _pretty(value: Any) -> str:
     return json.dumps(value, indent=1, ensure_ascii=False)
 
 
+def fmt_call(call: dict[str, Any]) -> str:
+    """`name({"arg": value})`: one compact line per call."""
+    return f"{call.get('name')}({json.dumps(call.get('arguments', {}), ensure_ascii=False)})"
+
+
+def fmt_expected(expected: dict[str, Any]) -> str:
+    """What a correct answer looks like, as short human-readable lines."""
+    lines = []
+    for call in expected.get("calls", []):
+        args = ", ".join(
+            f"{k} in {json.dumps(v, ensure_ascii=False)}"
+            for k, v in call.get("arguments", {}).items()
+        )
+        lines.append(f"{call['name']}({args})")
+    if expected.get("no_call"):
+        lines.append("no tool call")
+    if expected.get("keywords"):
+        lines.append("keywords: " + json.dumps(expected["keywords"], ensure_ascii=False))
+    if expected.get("forbidden"):
+        lines.append("forbidden: " + json.dumps(expected["forbidden"], ensure_ascii=False))
+    return "\n".join(lines)
+
+
 def environment():
     import jinja2
 
@@ -33,6 +56,8 @@ def environment():
         undefined=jinja2.StrictUndefined,
     )
     env.filters["pretty"] = _pretty
+    env.filters["call"] = fmt_call
+    env.filters["expected"] = fmt_expected
     return env
 
 

@@ -243,7 +243,7 @@ def score(case: Case, answer: Answer) -> Score:
         if parsed.errors:
             return Score(False, "format_error", parsed.errors[0], calls)
         if not parsed.calls:
-            return Score(False, "no_call", f"answered without a call: {text[:120]!r}", calls)
+            return Score(False, "no_call", "answered without a call", calls)
         failure, detail = match_calls(parsed.calls, case)
         if failure:
             return Score(False, failure, detail, calls)

@@ -16,7 +16,7 @@ def bar_chart(
     items: list[tuple[str, float]],
     *,
     max_value: float | None = None,
-    width: int = 560,
+    width: int = 520,
     fmt: str = "{:.0%}",
     color: str = PALETTE[0],
     title: str = "",
@@ -46,7 +46,7 @@ def bar_chart(
     return "".join(parts)
 
 
-def delta_chart(items: list[tuple[str, float]], *, width: int = 560, title: str = "") -> str:
+def delta_chart(items: list[tuple[str, float]], *, width: int = 520, title: str = "") -> str:
     """Bars left (red) or right (green) of a zero line: per-category accuracy deltas."""
     row, label_w = 24, 170
     top = 24 if title else 4
@@ -78,7 +78,7 @@ def delta_chart(items: list[tuple[str, float]], *, width: int = 560, title: str 
 def line_chart(
     series: dict[str, list[tuple[float, float]]],
     *,
-    width: int = 560,
+    width: int = 520,
     height: int = 260,
     title: str = "",
     x_label: str = "step",

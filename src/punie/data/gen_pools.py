@@ -74,6 +74,20 @@ TRAIN = Pool(
         ("python --version", "Python 3.11.7", "It is Python 3.11.7."),
         ("ls -la", "total 8\nmain.py\nREADME.md", "The folder holds main.py and README.md."),
         ("pip list", "requests 2.31.0\nrich 13.7.0", "requests and rich are installed."),
+        (
+            "git diff --stat",
+            "2 files changed, 9 insertions(+)",
+            "Two files changed, 9 lines added.",
+        ),
+        (
+            "python main.py --help",
+            "usage: main.py [-h] [--port PORT]",
+            "It takes an optional --port.",
+        ),
+        ("pytest -q tests/test_db.py", "3 passed in 0.2s", "The 3 database tests pass."),
+        ("git branch", "* main\n  feature/login", "You are on main; feature/login also exists."),
+        ("wc -l main.py", "42 main.py", "main.py has 42 lines."),
+        ("black --check .", "All done! 14 files would be left unchanged.", "Formatting is clean."),
     ),
     read=(
         "Show me {path}.",
@@ -117,6 +131,8 @@ TRAIN = Pool(
         "Can you run `{command}`?",
         "Execute {command} and tell me the result.",
         "run {command}",
+        "What does `{command}` say?",
+        "Try {command}.",
     ),
     find_then_read=(
         "Find where {pattern} is defined and show me that file.",
@@ -163,6 +179,8 @@ HELDOUT = Pool(
         ("mypy src", "Success: no issues found", "mypy reports no type errors."),
         ("make lint", "lint ok", "The lint target passes."),
         ("du -sh .", "4.2M\t.", "The project takes 4.2 MB."),
+        ("uv run pytest", "8 passed, 1 skipped", "8 tests pass and 1 is skipped."),
+        ("git stash list", "stash@{0}: WIP on main", "There is one stash on main."),
     ),
     read=(
         "Display the file {path}.",
@@ -187,7 +205,12 @@ HELDOUT = Pool(
         "Hunt for {pattern} in the repo.",
     ),
     search_in=("Check {path} for occurrences of {pattern}.", "Is {pattern} anywhere in {path}?"),
-    run=("Could you execute `{command}`?", "Start {command} for me.", "Kick off {command}."),
+    run=(
+        "Could you execute `{command}`?",
+        "Start {command} for me.",
+        "Kick off {command}.",
+        "Show me the output of {command}.",
+    ),
     find_then_read=("Track down {pattern} and display the file that has it.",),
     list_then_read=("See what {path} holds and read its first file.",),
     test_then_read=("Execute the test suite and show the broken file.",),

@@ -91,6 +91,7 @@ async def test_cancel_while_waiting_for_permission(tmp_path):
         resp = await asyncio.wait_for(turn, 2)
         assert not (ws / "a").exists()
     assert resp.stop_reason == "cancelled"
+    assert client.final_statuses() == ["failed"]  # the IDE is not left with a pending call
 
 
 @pytest.mark.parametrize("method", ["session/bogus", "session/load", "authenticate"])

@@ -8,6 +8,7 @@ model gets an `error: ...` result and can adapt.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -250,6 +251,13 @@ async def execute(env: ToolEnv, name: str, args: dict[str, Any], model_id: str |
     except ToolError as exc:
         text, content, ok = f"error: {exc}", None, False
     except asyncio.CancelledError:
+        # The turn was cancelled mid-tool: close the call in the IDE (before the prompt's
+        # `cancelled` response, which waits for this task), bounded so cancel stays fast.
+        with contextlib.suppress(BaseException):
+            note = [tool_content(text_block("cancelled"))]
+            await asyncio.wait_for(
+                env.frontend.send(update_tool_call(call_id, status="failed", content=note)), 0.5
+            )
         raise
     except Exception as exc:  # the IDE's fs/terminal errors, OSError: tell the model
         text, content, ok = f"error: {name}: {exc}", None, False

@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import typer
 
+from punie.errors import PunieError
+
 flywheel_app = typer.Typer(help="The whole flywheel on your own model, data and suites.")
 runs_app = typer.Typer(help="Training and flywheel runs under PUNIE_HOME.")
+
+
+def _one_line_errors(fn):
+    """PunieError as its one line and exit code (typer's vendored click misses it)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except PunieError as exc:
+            exc.show()
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper
 
 
 def _console():
@@ -146,11 +163,12 @@ def runs_show_command(run: str = typer.Argument(..., help="run name or folder"))
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the root app."""
-    app.command("demo")(demo_command)
-    flywheel_app.command("run")(flywheel_run_command)
+    w = _one_line_errors
+    app.command("demo")(w(demo_command))
+    flywheel_app.command("run")(w(flywheel_run_command))
     app.add_typer(flywheel_app, name="flywheel")
-    app.command("sweep")(sweep_command)
-    app.command("tune-inference")(tune_command)
-    runs_app.command("list")(runs_list_command)
-    runs_app.command("show")(runs_show_command)
+    app.command("sweep")(w(sweep_command))
+    app.command("tune-inference")(w(tune_command))
+    runs_app.command("list")(w(runs_list_command))
+    runs_app.command("show")(w(runs_show_command))
     app.add_typer(runs_app, name="runs")

@@ -17,11 +17,9 @@ from punie.agent.tools import ToolEnv, build_tools
 
 log = logging.getLogger("punie.agent")
 
-INSTRUCTIONS = (
-    "You are Punie, a coding assistant working in a project workspace. "
-    "Use the tools to read, write, list and search files and to run commands; "
-    "paths are relative to the workspace root. Answer briefly."
-)
+# The system prompt the tool-calling training data uses (punie.data.gen_tools): the
+# fine-tuned model behaves best on the prompt it was trained with.
+INSTRUCTIONS = "You are Punie, a coding assistant."
 
 
 @dataclass(frozen=True)

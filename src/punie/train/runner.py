@@ -142,7 +142,8 @@ def _supervise(
 ) -> tuple[int, list[Event]]:
     follower = _Follower(run.metrics)
     env = blas.child_env()
-    if "mlx._distributed_utils.launch" in " ".join(cmd) and "--hostfile" not in cmd:
+    distributed = "mlx._distributed_utils.launch" in " ".join(cmd)
+    if distributed and "--hostfile" not in cmd:
         # Local ranks share the cores: without this each BLAS spawns a thread per core.
         nproc = int(cmd[cmd.index("-n") + 1])
         for var in ("MKL_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
@@ -169,10 +170,13 @@ def _supervise(
         interrupts += 1
         if interrupts == 1:
             run.stop.touch()
-            try:
-                os.killpg(proc.pid, signal.SIGINT)
-            except ProcessLookupError:
-                pass
+            if not distributed:
+                # mlx.launch would die of a SIGINT and take its ranks along before they
+                # save; ranks poll the STOP file instead and agree on the step to stop.
+                try:
+                    os.killpg(proc.pid, signal.SIGINT)
+                except ProcessLookupError:
+                    pass
         else:
             try:
                 os.killpg(proc.pid, signal.SIGKILL)

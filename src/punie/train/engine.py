@@ -27,10 +27,15 @@ class ConfigMismatch(ValueError):
 
 
 def build_schedule(cfg: TrainConfig):
-    """Learning rate as a function of the optimizer step (restored on resume)."""
+    """Learning rate as a function of the optimizer step (restored on resume).
+
+    mlx evaluates the schedule at the step count before each update, so update k
+    (0-based) uses lr(k): warm-up spans updates 0..warmup_steps-1 and the decay ends
+    exactly at `min_learning_rate` on the last update (k = iters - 1).
+    """
     s = optim.schedulers
     lr = cfg.learning_rate
-    decay_steps = max(cfg.iters - cfg.warmup_steps, 1)
+    decay_steps = max(cfg.iters - cfg.warmup_steps - 1, 1)
     if cfg.lr_schedule == "cosine":
         main = s.cosine_decay(lr, decay_steps, cfg.min_learning_rate)
     elif cfg.lr_schedule == "linear":
@@ -42,8 +47,7 @@ def build_schedule(cfg: TrainConfig):
     if not cfg.warmup_steps:
         return main
     warm = s.linear_schedule(cfg.warmup_init, lr, cfg.warmup_steps)
-    # Same boundary as mlx-lm's build_schedule.
-    return s.join_schedules([warm, main], [cfg.warmup_steps + 1])
+    return s.join_schedules([warm, main], [cfg.warmup_steps])
 
 
 def build_optimizer(cfg: TrainConfig):

@@ -51,9 +51,25 @@ def _finish(res, console, *, strict: bool) -> None:
             f"({line['delta']:+.1f} points, {line['label']}){target}"
         )
     console.print(f"[bold]verdict: {v['label']}[/]")
+    model = summary["config"]["model"]
+    console.print(f"use it: punie serve --model {model} --adapter {summary['adapter']}")
     console.print(f"report: {res.report}")
     if strict and not res.complete:
         raise typer.Exit(1)
+
+
+def _forget_demo(out: Path, cache: Path) -> None:
+    """Remove what an earlier demo left (its training run too), so everything reruns."""
+    import json
+    import shutil
+
+    prev = out / "flywheel.json"
+    if prev.is_file():
+        run = json.loads(prev.read_text()).get("train_run")
+        if run and Path(run).name.startswith("flywheel-"):
+            shutil.rmtree(run, ignore_errors=True)
+    for p in (out, cache / "data", cache / "evals", cache / "validated"):
+        shutil.rmtree(p, ignore_errors=True)
 
 
 def demo_command(
@@ -68,10 +84,7 @@ def demo_command(
     console = _console()
     out = run_dir or paths.punie_home() / "flywheel" / "demo"
     if fresh:
-        import shutil
-
-        for p in (out, cache_root() / "evals", cache_root() / "validated"):
-            shutil.rmtree(p, ignore_errors=True)
+        _forget_demo(out, cache_root())
     console.print(
         f"[bold]Punie demo[/]: {DEMO.model}, {DEMO.data.n} generated tool-calling rows, "
         f"LoRA top {DEMO.train['num_layers']} layers x {DEMO.train['iters']} steps; "

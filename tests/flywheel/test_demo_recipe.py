@@ -1,0 +1,32 @@
+"""The demo recipe is a valid flywheel config whose targets name its own suites."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from punie.flywheel.demo_recipe import DEMO, DEMO_TARGETS
+from punie.flywheel.evals import load_suites
+from punie.flywheel.report import verdict
+
+
+def test_demo_recipe_is_a_valid_train_config(tmp_path: Path):
+    cfg = DEMO.train_config("smollm2-135m", tmp_path)
+    assert cfg.mask_prompt and cfg.num_layers == DEMO.train["num_layers"]
+    names = {s.name for s in load_suites(DEMO.eval.suites)}
+    assert set(DEMO_TARGETS) <= names
+
+
+class _C:
+    def __init__(self, base, new):
+        self.base_accuracy, self.new_accuracy = base, new
+        self.delta_points = (new - base) * 100
+        self.label = "SUCCESS"
+
+
+def test_verdict_is_measured_against_each_target():
+    ok = verdict({"tools": _C(0.1, 0.6), "no-tool": _C(0.9, 0.86)}, DEMO_TARGETS)
+    assert ok["label"] == "TARGETS MET" and ok["met"]
+    low = verdict({"tools": _C(0.1, 0.4), "no-tool": _C(0.9, 0.9)}, DEMO_TARGETS)
+    assert low["label"] == "TARGETS NOT MET"
+    dropped = verdict({"tools": _C(0.1, 0.9), "no-tool": _C(0.9, 0.8)}, DEMO_TARGETS)
+    assert not dropped["met"] and [s["met"] for s in dropped["suites"]] == [True, False]

@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from punie.train.checkpoint import latest_checkpoint, read_state
 from punie.train.rundir import read_events
 
@@ -105,3 +107,19 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_130(tiny_model, chat_data, tmp_path
     assert "resume with: punie train --resume" in err
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["outcome"] == "interrupted"
+
+
+def test_resume_refuses_changed_data(tiny_model, chat_data, tmp_path):
+    import shutil
+
+    from conftest import tiny_config
+    from punie.errors import PunieError
+    from punie.train.runner import resume, train
+
+    data = tmp_path / "data"
+    shutil.copytree(chat_data, data)
+    r = train(tiny_config(tiny_model, data, iters=1), tmp_path / "run")
+    with open(data / "train.jsonl", "a") as f:
+        f.write((chat_data / "valid.jsonl").read_text().splitlines()[0] + "\n")
+    with pytest.raises(PunieError, match="the data changed since the run started"):
+        resume(r.run_dir, iters=2)

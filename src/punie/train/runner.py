@@ -320,6 +320,17 @@ def resume(
     nproc = int(manifest.get("nproc") or 1)
     hostfile = Path(manifest["hostfile"]) if manifest.get("hostfile") else None
     pre = preflight(config, world_size=nproc)
+    for what, now_hash in (
+        ("data", rundir.data_hash(config.data)),
+        ("model", rundir.model_hash(pre.model_path)),
+    ):
+        was = manifest.get(what, {}).get("sha256")
+        if was and was != now_hash:
+            raise PunieError(
+                f"the {what} changed since the run started (sha256 {was[:12]} -> {now_hash[:12]})",
+                where=str(root),
+                hint="a resumed run must see the same inputs; start a new run",
+            )
     ckpt = ck.latest_checkpoint(run.checkpoints)
     from_step = ck.read_state(ckpt)["step"] if ckpt else 0
     if ckpt is not None and from_step >= config.iters:

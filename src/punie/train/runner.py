@@ -184,7 +184,9 @@ def _supervise(
                 pass
 
     in_main = threading.current_thread() is threading.main_thread()
-    old = signal.signal(signal.SIGINT, on_sigint) if in_main else None
+    # SIGTERM/SIGHUP (a closed terminal, a job scheduler) stop as gently as Ctrl-C.
+    stops = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    old = {sig: signal.signal(sig, on_sigint) for sig in stops} if in_main else {}
     try:
         while True:
             rc = proc.poll()
@@ -196,8 +198,8 @@ def _supervise(
                 break
             time.sleep(0.2)
     finally:
-        if in_main:
-            signal.signal(signal.SIGINT, old)
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()

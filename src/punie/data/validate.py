@@ -11,6 +11,7 @@ import gc
 import json
 import re
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -105,15 +106,8 @@ def _loads_sharing_tools(text: str, shared: list) -> Any:
 
 def check_lines(path: str, lines: Iterable[bytes]) -> ParsedFile:
     """Parse and structurally check raw JSONL lines (bytes, newline optional)."""
-    gc_was_on = gc.isenabled()
-    # Thousands of new dicts kept alive make the cyclic GC rescan them over and over
-    # (a 3-5x slowdown on 100k rows); none of them can form a cycle.
-    gc.disable()
-    try:
+    with _gc_paused():
         return _check_lines(path, lines)
-    finally:
-        if gc_was_on:
-            gc.enable()
 
 
 def _check_lines(path: str, lines: Iterable[bytes]) -> ParsedFile:
@@ -163,7 +157,33 @@ def _check_lines(path: str, lines: Iterable[bytes]) -> ParsedFile:
     return ParsedFile(path, rows, issues)
 
 
-_PUNCT = re.compile(r"[\W_]+", re.UNICODE)
+_PUNCT = re.compile(r"[^\w\x00]+|_+", re.UNICODE)
+
+
+_TOOLS_KEYS: dict[int, tuple[Any, str]] = {}  # id(tools list) -> (the list, its JSON)
+
+
+def _tools_key(tools: Any) -> str | None:
+    """Canonical JSON of a tools list, computed once per shared list object."""
+    if not tools:
+        return None
+    hit = _TOOLS_KEYS.get(id(tools))
+    if hit is not None and hit[0] is tools:
+        return hit[1]
+    key = json.dumps(tools, sort_keys=True, ensure_ascii=False, default=str)
+    if len(_TOOLS_KEYS) > 64:
+        _TOOLS_KEYS.clear()
+    _TOOLS_KEYS[id(tools)] = (tools, key)
+    return key
+
+
+def _call_key(calls: Any) -> Any:
+    if not calls:
+        return None
+    try:
+        return tuple((c["function"]["name"], repr(c["function"]["arguments"])) for c in calls)
+    except (TypeError, KeyError):
+        return repr(calls)
 
 
 def exact_key(row: Any) -> int:
@@ -172,17 +192,21 @@ def exact_key(row: Any) -> int:
         return hash(repr(row))
     msgs = row.get("messages")
     if isinstance(msgs, list):
-        parts = []
-        for m in msgs:
-            if isinstance(m, dict):
-                calls = m.get("tool_calls")
-                parts.append((m.get("role"), m.get("content"), repr(calls) if calls else None))
-        return hash((tuple(parts), repr(row.get("tools"))))
+        parts = tuple(
+            (m.get("role"), m.get("content"), _call_key(m.get("tool_calls")))
+            if isinstance(m, dict)
+            else repr(m)
+            for m in msgs
+        )
+        return hash((parts, _tools_key(row.get("tools"))))
     return hash((row.get("prompt"), row.get("completion"), row.get("text")))
 
 
 def _norm(text: Any) -> str:
-    return _PUNCT.sub(" ", str(text).lower()).strip() if text else ""
+    if not text:
+        return ""
+    folded = _PUNCT.sub(" ", str(text).lower())
+    return folded.replace(" \x00", "\x00").replace("\x00 ", "\x00").strip()
 
 
 def near_key(row: Any) -> str:
@@ -194,13 +218,15 @@ def near_key(row: Any) -> str:
         out = []
         for m in msgs:
             if isinstance(m, dict):
-                out.append(_norm(m.get("content")))
+                content = m.get("content")
+                out.append(content if isinstance(content, str) else "")
                 for c in m.get("tool_calls") or ():
                     fn = c.get("function") if isinstance(c, dict) else None
                     if isinstance(fn, dict):
-                        out.append(_norm(f"{fn.get('name')} {fn.get('arguments')}"))
-        return " | ".join(out)
-    return " | ".join(_norm(row.get(k)) for k in ("prompt", "completion", "text"))
+                        out.append(f"{fn.get('name')} {fn.get('arguments')}")
+        # One regex pass over the joined text; "\x00" survives it as a separator.
+        return _norm("\x00".join(out))
+    return _norm("\x00".join(str(row.get(k) or "") for k in ("prompt", "completion", "text")))
 
 
 def prompt_key(row: Any) -> str:
@@ -251,7 +277,8 @@ def duplicate_issues(files: list[ParsedFile]) -> list[Issue]:
             else:
                 seen_near[nk] = lineno
     train = [pf for pf in files if Path(pf.path).stem == "train"]
-    if train:
+    held = [pf for pf in files if Path(pf.path).stem in ("valid", "test")]
+    if train and held:
         train_prompts: dict[str, int] = {}
         for lineno, row in train[0].rows:
             train_prompts.setdefault(prompt_key(row), lineno)
@@ -293,13 +320,30 @@ def read_file(path: Path) -> ParsedFile:
         return check_lines(str(path), f)
 
 
+@contextmanager
+def _gc_paused():
+    """Pause the cyclic GC while many long-lived dicts are built: it would rescan them
+    over and over (3-5x slower on 100k rows), and none of them can form a cycle."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 def validate_path(
     path: str | Path,
     model: str | Path | None = None,
     max_seq_length: int = DEFAULT_MAX_SEQ_LENGTH,
 ) -> ValidationReport:
     """Validate a file or dataset folder; pure apart from reading the files and tokenizer."""
-    path = Path(path)
+    with _gc_paused():
+        return _validate_path(Path(path), model, max_seq_length)
+
+
+def _validate_path(path: Path, model: str | Path | None, max_seq_length: int) -> ValidationReport:
     files = [read_file(p) for p in dataset_files(path)]
     issues: list[Issue] = [i for pf in files for i in pf.issues]
     if path.is_dir():

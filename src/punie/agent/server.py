@@ -98,4 +98,9 @@ def run(
     logging.getLogger("punie.agent").info(
         "punie serve: model %s adapter %s (log %s)", model_spec, adapter, log_file
     )
+    if sys.stdin.isatty():
+        logging.getLogger("punie.agent").warning(
+            "punie serve speaks ACP on stdin/stdout for an IDE; register it with "
+            '`punie init --ide jetbrains|zed`, or try `punie ask "..."` in a terminal'
+        )
     asyncio.run(serve_stdio(agent, proto_fd))

@@ -99,3 +99,9 @@ def test_stats_counts_tools_categories_and_turns():
     st = stats([_trace(), _qa(1)])
     assert st.examples == 2 and st.assistant_turns == {1: 1, 3: 1}
     assert st.categories == {"multi_step": 1, "-": 1}
+
+
+def test_quality_filter_keeps_rows_that_end_in_a_tool_call():
+    call_row = expand_trace(_trace())[0]
+    kept, why = filter_rows([call_row, _trace()], language="en", min_quality=0.9)
+    assert len(kept) == 2 and not why

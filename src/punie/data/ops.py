@@ -170,13 +170,14 @@ def looks_english(text: str) -> bool:
     latin = sum(1 for w in words if w.isascii())
     if latin / len(words) < 0.8:
         return False
-    return len(words) < 6 or any(w in _EN_STOP for w in words)
+    # Short requests ("ls src", "grep for TODO") carry no stopword; judge longer prose only.
+    return len(words) < 12 or any(w in _EN_STOP for w in words)
 
 
 def quality(row: dict) -> float:
     """A 0..1 score from cheap signals: a substantive answer, code that parses, no
     refusal boilerplate, no obviously truncated ending."""
-    answers = _texts(row, ("assistant",))
+    answers = [t for t in _texts(row, ("assistant",)) if t.strip()]
     calls = any(m.get("tool_calls") for m in row.get("messages") or () if isinstance(m, dict))
     if calls and not answers:
         return 1.0  # a pure tool call: its structure was validated already

@@ -9,6 +9,7 @@ string through `tojson` and so quotes it.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -161,21 +162,31 @@ def check_row_format(tok: Any, row: dict, path: str, lineno: int) -> tuple[list[
     return issues, turns, calls_ok
 
 
-def check_format(path: str | Path, model: str | Path, limit: int | None = None) -> FormatReport:
-    """Render and parse every chat row of a file or folder (structural errors first)."""
-    from punie.data.files import _raise_for
+def check_format(
+    path: str | Path,
+    model: str | Path,
+    limit: int | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> FormatReport:
+    """Render and parse every chat row of a file or folder (structural errors first).
+    `on_progress(done, total)` is called after each row."""
+    from punie.data.files import raise_for_errors
     from punie.data.tokens import load_tokenizer
 
     files = [read_file(p) for p in dataset_files(Path(path))]
-    _raise_for([i for pf in files for i in pf.issues])
+    raise_for_errors([i for pf in files for i in pf.issues])
     tok = load_tokenizer(model)
     issues: list[Issue] = []
     n = turns = calls = 0
+    total = sum(len(pf.rows) for pf in files)
+    total = min(total, limit) if limit is not None else total
     for pf in files:
         for lineno, row in pf.rows:
-            if limit is not None and n >= limit:
+            if n >= total:
                 break
             n += 1
+            if on_progress is not None:
+                on_progress(n, total)
             found, t, c = check_row_format(tok, row, pf.path, lineno)
             issues.extend(found)
             turns += t

@@ -71,9 +71,20 @@ def check_format_cmd(
     max_issues: int = typer.Option(50, "--max-issues", help="issues to print (0: all)"),
 ) -> None:
     """Render with the model's template, parse with mlx-lm's tool parser, compare calls."""
+    from rich.console import Console
+    from rich.progress import Progress
+
     from punie.data.check_format import check_format
 
-    report = check_format(path, model, limit=limit)
+    console = Console(stderr=True)
+    with Progress(console=console, transient=True, disable=not console.is_terminal) as bar:
+        task = bar.add_task("rendering and parsing", total=None)
+        report = check_format(
+            path,
+            model,
+            limit=limit,
+            on_progress=lambda d, t: bar.update(task, completed=d, total=t),
+        )
     _echo_issues(list(report.issues), max_issues)
     if not report.ok:
         raise PunieError(

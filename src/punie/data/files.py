@@ -12,7 +12,7 @@ from punie.data.validate import SPLITS, Issue, dataset_files, read_file
 from punie.errors import PunieError
 
 
-def _raise_for(issues: list[Issue]) -> None:
+def raise_for_errors(issues: list[Issue]) -> None:
     errors = [i for i in issues if i.severity == "error"]
     if not errors:
         return
@@ -25,7 +25,7 @@ def _raise_for(issues: list[Issue]) -> None:
 def read_rows(path: str | Path) -> list[dict[str, Any]]:
     """The rows of one JSONL file as dicts; PunieError at the first bad `file:line`."""
     pf = read_file(Path(path))
-    _raise_for(pf.issues)
+    raise_for_errors(pf.issues)
     return [row for _, row in pf.rows]
 
 
@@ -33,7 +33,7 @@ def read_dataset(path: str | Path) -> dict[str, list[dict[str, Any]]]:
     """A file ({stem: rows}) or a dataset folder ({"train": rows, ...}), all validated."""
     files = dataset_files(Path(path))
     parsed = [read_file(p) for p in files]
-    _raise_for([i for pf in parsed for i in pf.issues])
+    raise_for_errors([i for pf in parsed for i in pf.issues])
     return {Path(pf.path).stem: [row for _, row in pf.rows] for pf in parsed}
 
 

@@ -18,6 +18,7 @@ def init(*args: str):
 def test_jetbrains_config_is_created_with_an_absolute_command_and_the_adapter(tmp_path):
     adapter = tmp_path / "run" / "adapter"
     adapter.mkdir(parents=True)
+    (adapter / "adapter_config.json").write_text("{}")
     cfg = tmp_path / "acp.json"
     r = init(
         "--ide",
@@ -93,3 +94,16 @@ def test_unknown_ide_and_missing_adapter_are_clear_errors(tmp_path):
     assert init("--ide", "vim", "--config-path", str(cfg)).exit_code == 2
     r = init("--ide", "zed", "--adapter", str(tmp_path / "nope"), "--config-path", str(cfg))
     assert r.exit_code == 2 and not cfg.exists()
+
+
+def test_an_adapter_is_found_under_punie_home_or_as_a_run_folder(tmp_path, monkeypatch):
+    from punie.agent.models import resolve_adapter
+
+    monkeypatch.setenv("PUNIE_HOME", str(tmp_path / "home"))
+    adapter = tmp_path / "home" / "runs" / "demo" / "adapter"
+    adapter.mkdir(parents=True)
+    (adapter / "adapter_config.json").write_text("{}")
+    monkeypatch.chdir(tmp_path)
+    assert resolve_adapter("runs/demo/adapter") == adapter  # as `make demo` prints it
+    assert resolve_adapter("demo") == adapter  # a run name
+    assert resolve_adapter(adapter.parent) == adapter  # a run folder

@@ -50,7 +50,7 @@ def register(app: typer.Typer) -> None:
 
         run(
             model,
-            adapter.resolve() if adapter else None,
+            adapter,
             max_tokens=max_tokens,
             temperature=temperature,
             timeout_s=command_timeout,
@@ -76,7 +76,7 @@ def register(app: typer.Typer) -> None:
             run_ask(
                 prompt,
                 model,
-                adapter.resolve() if adapter else None,
+                adapter,
                 yes=yes,
                 cwd=cwd,
                 max_tokens=max_tokens,

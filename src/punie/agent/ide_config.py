@@ -53,10 +53,9 @@ def agent_entry(ide: str, model: str, adapter: Path | None) -> dict[str, Any]:
     cmd = punie_command()
     args = [*cmd[1:], "serve", "--model", _model_arg(model)]
     if adapter is not None:
-        a = Path(adapter).expanduser().resolve()
-        if not a.is_dir():
-            raise PunieError(f"{adapter}: no such adapter folder", where="--adapter")
-        args += ["--adapter", str(a)]
+        from punie.agent.models import resolve_adapter
+
+        args += ["--adapter", str(resolve_adapter(adapter))]
     env = {"PUNIE_HOME": os.environ["PUNIE_HOME"]} if os.environ.get("PUNIE_HOME") else {}
     entry: dict[str, Any] = {"command": cmd[0], "args": args, "env": env}
     if ide == "zed":

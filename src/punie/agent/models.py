@@ -23,6 +23,24 @@ API_KEY = "punie-local"  # OpenAI clients insist on a key; local servers ignore 
 log = logging.getLogger("punie.agent")
 
 
+def resolve_adapter(spec: str | Path) -> Path:
+    """An adapter folder from what a user types: a path, a path under PUNIE_HOME
+    (`runs/<demo>/adapter`), a run name, or a run folder (its `adapter/` is used)."""
+    from punie import paths
+
+    raw = Path(spec).expanduser()
+    tried = [raw, paths.punie_home() / raw, paths.runs_dir() / raw]
+    for cand in tried:
+        for folder in (cand, cand / "adapter"):
+            if (folder / "adapter_config.json").is_file():
+                return folder.resolve()
+    raise PunieError(
+        f"{spec}: no adapter (adapter_config.json) in {', '.join(str(t) for t in tried)}",
+        where="--adapter",
+        hint="pass a training run's adapter/ folder",
+    )
+
+
 def load_test_fake(path: str) -> Any:
     """Build the pydantic-ai model a test-fake script describes."""
     p = Path(path).expanduser()
@@ -71,8 +89,7 @@ class ModelHandle:
                     where="--adapter",
                     hint="load the adapter in that server, or pass --model PATH",
                 )
-            if not Path(self.adapter).is_dir():
-                raise PunieError(f"{self.adapter}: no such adapter folder", where="--adapter")
+            self.adapter = resolve_adapter(self.adapter)
 
     async def get(self) -> Any:
         if self._model is not None:

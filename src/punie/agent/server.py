@@ -96,7 +96,7 @@ def run(
         output_limit=output_limit,
     )
     logging.getLogger("punie.agent").info(
-        "punie serve: model %s adapter %s (log %s)", model_spec, adapter, log_file
+        "punie serve: model %s adapter %s (log %s)", model_spec, model.adapter, log_file
     )
     if sys.stdin.isatty():
         logging.getLogger("punie.agent").warning(

@@ -161,3 +161,10 @@ def test_nothing_is_written_when_input_is_invalid(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.startswith(f"error: {f}:2: invalid JSON")
     assert not out.exists()
+
+
+def test_an_empty_split_is_an_error(tmp_path):
+    _write(tmp_path / "train.jsonl", [_good()])
+    (tmp_path / "valid.jsonl").write_text("")
+    (err,) = validate_path(tmp_path).errors
+    assert str(err).startswith(f"{tmp_path / 'valid.jsonl'}: the file holds no examples")

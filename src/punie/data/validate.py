@@ -154,6 +154,15 @@ def _check_lines(path: str, lines: Iterable[bytes]) -> ParsedFile:
                 continue
         for what, how in check_row(row, row_f, tools_cache):
             issues.append(Issue(path, lineno, what, how))
+    if not rows and not issues:
+        issues.append(
+            Issue(
+                path,
+                0,
+                "the file holds no examples",
+                "remove it or add rows: mlx-lm fails on an empty split",
+            )
+        )
     return ParsedFile(path, rows, issues)
 
 
@@ -365,7 +374,8 @@ def _validate_path(path: Path, model: str | Path | None, max_seq_length: int) ->
             found, longest = length_issues(pf.path, rows, tok, max_seq_length)
             issues.extend(found)
             max_tokens = max(max_tokens or 0, longest)
-    issues.sort(key=lambda i: (i.severity != "error", i.path, i.line))
+    order = {pf.path: k for k, pf in enumerate(files)}
+    issues.sort(key=lambda i: (i.severity != "error", order.get(i.path, -1), i.line))
     return ValidationReport(
         tuple(issues), {pf.path: len(pf.rows) for pf in files}, max_tokens=max_tokens
     )

@@ -104,6 +104,7 @@ async def test_without_fs_capability_the_tools_run_locally(tmp_path, client):
         await ask(conn, sid, script)
         assert (ws / "pkg" / "m.py").read_text() == "x = 1\n"
     assert client.fs_calls == []  # the client never advertised fs: never called
+    assert client.terminal_calls == []  # nor a terminal
     assert client.final_statuses() == ["completed"] * 5
     told = json.loads(client.text().removeprefix("results: "))
     assert told[1] == "x = 1\n"

@@ -27,8 +27,11 @@ CATEGORIES = (
     "no_tool",
 )
 _WEIGHTS = (14, 12, 10, 14, 14, 16, 20)
-# Mostly none: the template's tool listing already costs ~150 SmolLM2 tokens.
-SYSTEM_PROMPTS = (None, None, None, "You are Punie, a coding assistant.")
+# The agent's own system prompt (punie.agent uses the same words) on most rows, so the
+# tuned model sees at serve time what it trained on; some rows have none, for clients
+# that send none. Each costs ~8 tokens on top of the ~150-token tool listing.
+SYSTEM_PROMPT = "You are Punie, a coding assistant."
+SYSTEM_PROMPTS = (SYSTEM_PROMPT, SYSTEM_PROMPT, None)
 
 Msgs = list[dict[str, Any]]
 

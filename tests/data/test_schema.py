@@ -91,3 +91,18 @@ def test_canonical_arguments_keep_unicode_and_are_the_openai_string():
     call = tool_call("c1", "write_file", {"path": "ä.txt", "content": "naïve"})
     assert call["function"]["arguments"] == '{"path": "ä.txt", "content": "naïve"}'
     assert canonical_arguments({}) == "{}"
+
+
+def test_loading_a_bad_row_names_its_file_and_line(tmp_path):
+    import pytest
+
+    from punie.errors import PunieError
+
+    path = tmp_path / "train.jsonl"
+    good = {
+        "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
+    }
+    path.write_text(json.dumps(good) + "\n" + json.dumps({"messages": [{"role": "robot"}]}) + "\n")
+    with pytest.raises(PunieError) as err:
+        load_examples(path)
+    assert err.value.format_message().startswith(f"{path}:2: messages[0] role 'robot' is unknown")

@@ -38,8 +38,23 @@ def read_dataset(path: str | Path) -> dict[str, list[dict[str, Any]]]:
 
 
 def load_examples(path: str | Path) -> list[Example]:
-    """Every example of a file or folder as schema models (lossless: `to_dict()`)."""
-    return [parse_row(row) for rows in read_dataset(path).values() for row in rows]
+    """Every example of a file or folder as schema models (lossless: `to_dict()`);
+    PunieError naming `file:line` for the first bad row."""
+    from pydantic import ValidationError
+
+    parsed = [read_file(p) for p in dataset_files(Path(path))]
+    raise_for_errors([i for pf in parsed for i in pf.issues])
+    out: list[Example] = []
+    for pf in parsed:
+        for lineno, row in pf.rows:
+            try:
+                out.append(parse_row(row))
+            except (ValidationError, ValueError) as exc:
+                first = str(exc).splitlines()[0]
+                raise PunieError(
+                    first, where=f"{pf.path}:{lineno}", hint="see docs/data.md"
+                ) from None
+    return out
 
 
 def write_rows(path: str | Path, rows: Iterable[Mapping[str, Any] | Example]) -> None:

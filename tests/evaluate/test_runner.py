@@ -132,3 +132,10 @@ async def test_unreachable_server_is_server_error_not_a_crash(tmp_path: Path, su
     result = await run_suite(ep, suite, tmp_path, settings=EvalSettings(retries=1), progress=False)
     assert {c.failure for c in result.cases} == {"server_error"}
     assert "ConnectError" in result.cases[0].detail
+
+
+async def test_request_past_its_timeout_is_timeout(tiny_model: Path, tmp_path: Path, suite):
+    settings = EvalSettings(timeout_s=0.0001, retries=0)
+    async with open_endpoint(str(tiny_model)) as ep:
+        result = await run_suite(ep, suite, tmp_path, settings=settings, progress=False)
+    assert {c.failure for c in result.cases} == {"timeout"}

@@ -68,7 +68,8 @@ def _expected(case: Case) -> dict[str, Any]:
     return out
 
 
-def _decoder(endpoint: Endpoint) -> Callable[[list[int]], str] | None:
+def decoder(endpoint: Endpoint) -> Callable[[list[int]], str] | None:
+    """Token ids -> raw text with the model's own tokenizer, when the folder is known."""
     if endpoint.model_path is None:
         return None
     tok_file = Path(endpoint.model_path) / "tokenizer.json"
@@ -78,6 +79,9 @@ def _decoder(endpoint: Endpoint) -> Callable[[list[int]], str] | None:
 
     tok = Tokenizer.from_file(str(tok_file))
     return lambda ids: tok.decode(ids, skip_special_tokens=False)
+
+
+_decoder = decoder  # the name punie.flywheel.tune imports
 
 
 def request_body(case: Case, endpoint: Endpoint, suite: Suite, s: EvalSettings, logprobs: bool):
@@ -198,7 +202,7 @@ async def run_suite(
     cases_path = out_dir / CASES_FILE
     done = {k: v for k, v in _read_done(cases_path).items() if v.failure != "server_error"}
     todo = [c for c in suite.cases if c.id not in done]
-    decode = _decoder(endpoint)
+    decode = decoder(endpoint)
     sem = asyncio.Semaphore(concurrency)
 
     async def one(client, case: Case) -> CaseResult:

@@ -171,6 +171,18 @@ class ManagedServer:
     def start(self) -> ManagedServer:
         if self.proc is not None:
             return self
+        self.spawn()
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def spawn(self) -> None:
+        """Start the child without waiting for it. PR_SET_PDEATHSIG fires when the
+        *thread* that forked exits, so spawn from a long-lived thread (the async
+        context manager spawns on the event loop's thread, never in a worker)."""
         self._check_inputs()
         if self.requested_port is not None:
             if not port_is_free(self.requested_port):
@@ -195,12 +207,6 @@ class ManagedServer:
             preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
         )
         _LIVE.add(self.proc)
-        try:
-            self._wait_ready()
-        except BaseException:
-            self.stop()
-            raise
-        return self
 
     def stop(self) -> None:
         proc = self.proc
@@ -233,7 +239,14 @@ class ManagedServer:
     async def __aenter__(self) -> ManagedServer:
         import asyncio
 
-        return await asyncio.to_thread(self.start)
+        if self.proc is None:
+            self.spawn()
+            try:
+                await asyncio.to_thread(self._wait_ready)
+            except BaseException:
+                await asyncio.to_thread(self.stop)
+                raise
+        return self
 
     async def __aexit__(self, *exc) -> None:
         import asyncio

@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-from gguf_synth import HEADS, KV_HEADS, llama_cpp_permute, reference_dequant
 
 from punie.errors import PunieError
 from punie.model.gguf_convert import convert_gguf
@@ -30,11 +29,11 @@ def _load(out):
         ("qwen2", "F32"),
     ],
 )
-def test_weights_match_gguf_dequantize(synth_gguf, tmp_path, arch, qtype):
+def test_weights_match_gguf_dequantize(synth_gguf, gguf_tools, tmp_path, arch, qtype):
     synth = synth_gguf(arch, qtype)
     out = convert_gguf(synth.path, tmp_path / "out").out
     ours = _load(out)
-    ref = reference_dequant(synth.path)
+    ref = gguf_tools.reference_dequant(synth.path)
 
     assert set(ours) == set(synth.hf)
     for hf_name, gname in synth.names.items():
@@ -42,9 +41,9 @@ def test_weights_match_gguf_dequantize(synth_gguf, tmp_path, arch, qtype):
         assert got.dtype == np.float32
         # Re-apply llama.cpp's permutation to ours and compare in the file's layout.
         if arch == "llama" and ".q_proj." in hf_name:
-            got = llama_cpp_permute(got, HEADS)
+            got = gguf_tools.llama_cpp_permute(got, gguf_tools.HEADS)
         elif arch == "llama" and ".k_proj." in hf_name:
-            got = llama_cpp_permute(got, KV_HEADS)
+            got = gguf_tools.llama_cpp_permute(got, gguf_tools.KV_HEADS)
         np.testing.assert_allclose(got, ref[gname], rtol=1e-6, atol=1e-7, err_msg=hf_name)
 
 
@@ -55,14 +54,17 @@ def test_f32_file_gives_back_the_original_hf_weights(synth_gguf, tmp_path):
         np.testing.assert_array_equal(ours[name], original, err_msg=name)
 
 
-def test_config_describes_the_model(synth_gguf, tmp_path):
+def test_config_describes_the_model(synth_gguf, gguf_tools, tmp_path):
     synth = synth_gguf("llama", "Q8_0")
     out = convert_gguf(synth.path, tmp_path / "out").out
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["model_type"] == "llama"
     assert cfg["rope_theta"] == 100000.0
     assert cfg["tie_word_embeddings"] is True
-    assert (cfg["num_attention_heads"], cfg["num_key_value_heads"]) == (HEADS, KV_HEADS)
+    assert (cfg["num_attention_heads"], cfg["num_key_value_heads"]) == (
+        gguf_tools.HEADS,
+        gguf_tools.KV_HEADS,
+    )
     assert cfg["rms_norm_eps"] == 1e-5
     assert cfg["punie"]["source_type"] == "Q8_0"
     # <|im_end|> ends a ChatML turn; the file's own eos still stops generation too.

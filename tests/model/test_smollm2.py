@@ -8,7 +8,6 @@ import sys
 
 import numpy as np
 import pytest
-from gguf_synth import llama_cpp_permute
 
 from punie import blas
 from punie.model.store import embedded_gguf
@@ -51,7 +50,7 @@ def ours(smollm2):
         ("blk.5.attn_norm.weight", "model.layers.5.input_layernorm.weight", None),
     ],
 )
-def test_weights_match_gguf_dequantize(reader, ours, gguf_name, hf_name, n_head):
+def test_weights_match_gguf_dequantize(reader, ours, gguf_tools, gguf_name, hf_name, n_head):
     from gguf.quants import dequantize
 
     tensor = next(t for t in reader.tensors if t.name == gguf_name)
@@ -60,7 +59,7 @@ def test_weights_match_gguf_dequantize(reader, ours, gguf_name, hf_name, n_head)
     got = np.array(ours[hf_name])
     assert got.dtype == np.float32
     if n_head:
-        got = llama_cpp_permute(got, n_head)
+        got = gguf_tools.llama_cpp_permute(got, n_head)
     np.testing.assert_allclose(got[rows], ref, rtol=1e-6, atol=1e-7)
 
 

@@ -167,3 +167,10 @@ def test_leftovers_of_a_killed_conversion_are_removed(synth_gguf, tmp_path):
     convert_gguf(synth_gguf("llama", "F32").path, tmp_path / "out")
     assert not leftover.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["llama-F32.gguf", "out"]
+
+
+def test_unwritable_output_is_a_clear_error(synth_gguf, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(PunieError, match="cannot write the model"):
+        convert_gguf(synth_gguf("llama", "F32").path, blocker / "out")

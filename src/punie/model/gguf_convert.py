@@ -283,8 +283,6 @@ def _replace_dir(tmp: Path, out: Path) -> None:
 
 def convert_gguf(gguf: Path, out: Path, *, force: bool = False, extra: dict | None = None):
     """Convert `gguf` into the model folder `out`; nothing appears at `out` on failure."""
-    import mlx.core as mx
-
     gguf, out = Path(gguf), Path(out)
     where = str(gguf)
     if out.exists() and not force and (not out.is_dir() or any(out.iterdir())):
@@ -329,40 +327,54 @@ def convert_gguf(gguf: Path, out: Path, *, force: bool = False, extra: dict | No
         },
     )
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned(out)
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
     try:
-        mx.eval(weights)
-        mx.save_safetensors(str(tmp / "model.safetensors"), weights, metadata={"format": "mlx"})
-        n_params = sum(int(v.size) for v in weights.values())
-        n_tensors = len(weights)
-        del weights
-        tok = gguf_tokenizer.build_tokenizer(vocab)
-        atomic.write_text(tmp / "tokenizer.json", tok.to_str())
-        for fname, obj in gguf_tokenizer.tokenizer_files(
-            vocab, eos, config["max_position_embeddings"]
-        ).items():
-            atomic.write_json(tmp / fname, obj)
-        atomic.write_json(
-            tmp / "generation_config.json", {"eos_token_id": eos_ids, "bos_token_id": vocab.bos_id}
-        )
-        atomic.write_json(tmp / "config.json", config)
-        install_chat_template(tmp)
-        atomic.write_text(
-            tmp / "README.md",
-            f"Converted by `punie model convert` from {gguf.name} ({source_type}, "
-            f"{md.get('general.name') or arch}) to float32. "
-            f"License: {md.get('general.license') or 'see the source model'}.\n",
-        )
-        # atomic.* writes 0600 temp files; a model folder is ordinary shared data.
-        mode = 0o666 & ~_umask()
-        for f in tmp.iterdir():
-            f.chmod(mode)
-        _replace_dir(tmp, out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _remove_abandoned(out)
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        _write_model(tmp, out, weights, vocab, eos, eos_ids, config, md, gguf.name, source_type)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise PunieError(
+            f"cannot write the model: {exc.strerror or exc}",
+            where=str(out),
+            hint="free disk space or choose a writable folder (PUNIE_HOME moves Punie's cache)",
+        ) from exc
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return ConvertResult(out, arch, source_type, n_params, n_tensors)
+    n_params = sum(int(v.size) for v in weights.values())
+    return ConvertResult(out, arch, source_type, n_params, len(weights))
+
+
+def _write_model(
+    tmp: Path, out: Path, weights, vocab, eos, eos_ids, config, md, source: str, source_type: str
+) -> None:
+    """Write every file of the model into `tmp`, then move it to `out`."""
+    import mlx.core as mx
+
+    mx.eval(weights)
+    mx.save_safetensors(str(tmp / "model.safetensors"), weights, metadata={"format": "mlx"})
+    tok = gguf_tokenizer.build_tokenizer(vocab)
+    atomic.write_text(tmp / "tokenizer.json", tok.to_str())
+    for fname, obj in gguf_tokenizer.tokenizer_files(
+        vocab, eos, config["max_position_embeddings"]
+    ).items():
+        atomic.write_json(tmp / fname, obj)
+    atomic.write_json(
+        tmp / "generation_config.json", {"eos_token_id": eos_ids, "bos_token_id": vocab.bos_id}
+    )
+    atomic.write_json(tmp / "config.json", config)
+    install_chat_template(tmp)
+    atomic.write_text(
+        tmp / "README.md",
+        f"Converted by `punie model convert` from {source} ({source_type}, "
+        f"{md.get('general.name') or config['model_type']}) to float32. "
+        f"License: {md.get('general.license') or 'see the source model'}.\n",
+    )
+    # atomic.* writes 0600 temp files; a model folder is ordinary shared data.
+    mode = 0o666 & ~_umask()
+    for f in tmp.iterdir():
+        f.chmod(mode)
+    _replace_dir(tmp, out)

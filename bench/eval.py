@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -75,6 +76,8 @@ async def main() -> None:
         for a, b in zip(results["sequential"].cases, results["concurrent"].cases, strict=True)
     )
     print(f"model       {model}")
+    # Other processes on the same cores shrink the ratio; the load says how busy it was.
+    print(f"load avg    {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
     print(f"cases       {args.n} (suite {args.suite}, max_tokens {args.max_tokens})")
     print(f"sequential  {seq:7.2f} s  ({args.n / seq:.2f} cases/s)")
     print(

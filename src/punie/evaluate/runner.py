@@ -2,7 +2,8 @@
 
 - Bounded concurrency (default: the managed server's decode concurrency, which
   mlx_lm.server batches), a per-request timeout, retries on connection errors only.
-- Temperature 0 and a fixed seed by default, so two runs of one model agree.
+- Temperature 0 by default, so two runs of one model agree; the seed is sent only
+  when sampling (a request with a seed is never batched by mlx_lm.server).
 - Every scored case is appended (fsync) to `cases.jsonl` at once: an interrupted
   evaluation resumes with the cases it has not done (server errors are re-asked).
 - When the model folder is known, answers are requested with token ids (logprobs)
@@ -90,9 +91,12 @@ def request_body(case: Case, endpoint: Endpoint, suite: Suite, s: EvalSettings, 
         "messages": case.messages,
         "max_tokens": s.max_tokens or case.max_tokens or suite.max_tokens,
         "temperature": s.temperature,
-        "seed": s.seed,
         "stream": False,
     }
+    if s.temperature > 0:
+        # mlx_lm.server serves a request that names a seed on its own, outside the
+        # decode batch; greedy decoding (temperature 0) needs no seed to repeat itself.
+        body["seed"] = s.seed
     if case.tools:
         body["tools"] = case.tools
     if logprobs:

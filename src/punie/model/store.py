@@ -91,8 +91,16 @@ def _lock(path: Path):
     """An exclusive lock file, so two processes do not convert the same model at once."""
     import fcntl
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as f:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        f = open(path, "w")  # closed by the with below
+    except OSError as exc:
+        raise PunieError(
+            f"cannot write Punie's cache: {exc.strerror or exc}",
+            where=str(path.parent),
+            hint="set PUNIE_HOME to a writable folder",
+        ) from exc
+    with f:
         fcntl.flock(f, fcntl.LOCK_EX)
         try:
             yield

@@ -261,6 +261,11 @@ def train(
     if hostfile is not None and not hostfile.is_file():
         raise PunieError("hostfile not found", where=str(hostfile))
     pre = preflight(config, world_size=nproc)
+    # Absolute paths, so `--resume` works from any directory.
+    fixed = {"data": Path(config.data).resolve()}
+    if Path(config.model).expanduser().exists():
+        fixed["model"] = str(Path(config.model).expanduser().resolve())
+    config = config.model_copy(update=fixed)
     root = Path(run_dir) if run_dir else paths.runs_dir() / rundir.default_name(config.model)
     run = RunPaths(root)
     if root.exists() and any(root.iterdir()):

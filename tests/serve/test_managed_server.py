@@ -13,7 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from lora_helper import PROMPT, train_tiny_adapter
+from serve_lora import PROMPT, train_tiny_adapter
 
 from punie.errors import PunieError
 from punie.serve.server import ManagedServer, port_is_free

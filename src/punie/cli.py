@@ -10,9 +10,27 @@ from __future__ import annotations
 import typer
 
 from punie import __version__
+from punie.errors import PunieError
+
+
+class _OneLineErrors(typer.core.TyperGroup):
+    """Every command's PunieError becomes its one line on stderr and exit code 2.
+
+    typer 0.29 vendors its own click, so a PunieError (a click.ClickException) would
+    otherwise escape its handler and print as a traceback with exit code 1.
+    """
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except PunieError as exc:
+            exc.show()
+            raise typer.Exit(exc.exit_code) from None
+
 
 app = typer.Typer(
     name="punie",
+    cls=_OneLineErrors,
     help="Punie: a local coding agent (ACP) that fine-tunes its own local model.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,

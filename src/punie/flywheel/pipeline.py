@@ -23,6 +23,14 @@ from punie.flywheel.config import FlywheelConfig
 from punie.flywheel.stages import StageLog, content_hash
 
 RESULT_FILE = "flywheel.json"
+
+
+class Interrupted(PunieError):
+    """A stage stopped early (Ctrl-C): exit 130 like any interrupted command."""
+
+    exit_code = 130
+
+
 REPORT_FILE = "report.html"
 
 
@@ -358,7 +366,11 @@ def _train_and_manifest(train_cfg, trun: Path, console: Any, progress: bool) -> 
     with TrainProgress(train_cfg.iters, console if progress else None) as bar:
         result = train_run(train_cfg, trun, bar)
     if result.outcome not in ("completed", "early_stopped"):
-        raise PunieError(f"training ended {result.outcome}", where=str(trun))
+        raise Interrupted(
+            f"training ended {result.outcome} at step {result.steps}",
+            where=str(trun),
+            hint="run the same command again to resume from the last checkpoint",
+        )
     return result.manifest
 
 

@@ -275,10 +275,17 @@ async def run_suite(
 def _progress(enabled: bool, name: str, total: int, completed: int):
     if not enabled:
         return None
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+    # On stderr: stdout carries only the output paths, for scripts.
     p = Progress(
-        f"eval {name}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=False
+        f"eval {name}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=False,
+        console=Console(stderr=True),
     )
     task = p.add_task(name, total=total, completed=completed)
     p.start()

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+# The agent's system prompt. The generated training data uses it too, so the tuned
+# model sees at serve time what it was trained on.
+SYSTEM_PROMPT = "You are Punie, a coding assistant."
+
 
 def _tool(name: str, description: str, properties: dict[str, Any], required: list[str]) -> dict:
     return {

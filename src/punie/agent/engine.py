@@ -14,12 +14,11 @@ from typing import Any
 from acp import update_agent_message_text, update_agent_thought_text
 
 from punie.agent.tools import ToolEnv, build_tools
+from punie.toolspec import SYSTEM_PROMPT
 
 log = logging.getLogger("punie.agent")
 
-# The system prompt the tool-calling training data uses (punie.data.gen_tools): the
-# fine-tuned model behaves best on the prompt it was trained with.
-INSTRUCTIONS = "You are Punie, a coding assistant."
+INSTRUCTIONS = SYSTEM_PROMPT
 
 
 @dataclass(frozen=True)

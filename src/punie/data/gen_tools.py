@@ -15,7 +15,7 @@ from typing import Any
 
 from punie.data.gen_pools import HELDOUT, TRAIN, Pool
 from punie.data.schema import tool_call
-from punie.toolspec import AGENT_TOOLS
+from punie.toolspec import AGENT_TOOLS, SYSTEM_PROMPT
 
 CATEGORIES = (
     "read_file",
@@ -30,7 +30,6 @@ _WEIGHTS = (14, 12, 10, 14, 14, 16, 20)
 # The agent's own system prompt (punie.agent uses the same words) on most rows, so the
 # tuned model sees at serve time what it trained on; some rows have none, for clients
 # that send none. Each costs ~8 tokens on top of the ~150-token tool listing.
-SYSTEM_PROMPT = "You are Punie, a coding assistant."
 SYSTEM_PROMPTS = (SYSTEM_PROMPT, SYSTEM_PROMPT, None)
 
 Msgs = list[dict[str, Any]]

@@ -10,16 +10,13 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from punie.model import cli as model_cli
+from punie.cli import app as root_app
 
 
 @pytest.fixture(scope="module")
 def app() -> typer.Typer:
-    # Only this package's commands: other stages' CLIs are tested by their own tests.
-    root = typer.Typer()
-    root.callback()(lambda: None)
-    model_cli.register(root)
-    return root
+    # The real root app: it is what turns a PunieError into one line and exit 2.
+    return root_app
 
 
 def _run(app, *args):

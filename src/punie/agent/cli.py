@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import typer
-
-from punie.errors import PunieError
 
 MODEL_HELP = (
     "local | local:NAME | local:URL | ollama:NAME | a model folder or name "
@@ -15,26 +12,10 @@ MODEL_HELP = (
 )
 
 
-def _one_line_errors(fn):
-    """A PunieError as its one line and exit code 2 (typer 0.29 vendors its own click
-    and would show PunieError, a click.ClickException, as a traceback)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except PunieError as exc:
-            exc.show()
-            raise typer.Exit(exc.exit_code) from None
-
-    return wrapper
-
-
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the root app."""
 
     @app.command("serve")
-    @_one_line_errors
     def serve(
         model: str = typer.Option("local", "--model", "-m", help=MODEL_HELP),
         adapter: Path | None = typer.Option(
@@ -58,7 +39,6 @@ def register(app: typer.Typer) -> None:
         )
 
     @app.command("ask")
-    @_one_line_errors
     def ask(
         prompt: str = typer.Argument(..., help="what to ask the agent"),
         model: str = typer.Option("local", "--model", "-m", help=MODEL_HELP),
@@ -86,7 +66,6 @@ def register(app: typer.Typer) -> None:
         )
 
     @app.command("init")
-    @_one_line_errors
     def init(
         ide: str = typer.Option(..., "--ide", help="jetbrains | zed"),
         model: str = typer.Option("local", "--model", "-m", help=MODEL_HELP),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import typer
@@ -18,21 +17,6 @@ data_app = typer.Typer(
 _MODEL_HELP = "model name or folder whose tokenizer and chat template to use"
 
 
-def _punie_errors(fn):
-    """Show PunieError as its one line with exit 2. typer 0.29 vendors its own click, so
-    it does not catch `click.ClickException` subclasses and would print a traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except PunieError as exc:
-            exc.show()
-            raise typer.Exit(exc.exit_code) from None
-
-    return wrapper
-
-
 def _echo_issues(issues, limit: int = 0) -> None:
     shown = issues if not limit else issues[:limit]
     for issue in shown:
@@ -42,7 +26,6 @@ def _echo_issues(issues, limit: int = 0) -> None:
 
 
 @data_app.command("validate")
-@_punie_errors
 def validate_cmd(
     path: Path = typer.Argument(..., help="a .jsonl file or a dataset folder"),
     model: str = typer.Option(None, "--model", "-m", help=_MODEL_HELP + " (token lengths)"),
@@ -63,7 +46,6 @@ def validate_cmd(
 
 
 @data_app.command("check-format")
-@_punie_errors
 def check_format_cmd(
     path: Path = typer.Argument(..., help="a .jsonl file or a dataset folder"),
     model: str = typer.Option(..., "--model", "-m", help=_MODEL_HELP),
@@ -118,7 +100,6 @@ def _write_out(out: Path, splits: dict) -> None:
 
 
 @data_app.command("generate")
-@_punie_errors
 def generate_cmd(
     kind: str = typer.Argument(..., help="tools (agent tool calls) or python (Q&A)"),
     out: Path = typer.Option(..., "--out", "-o", help="dataset folder to write"),
@@ -133,7 +114,6 @@ def generate_cmd(
 
 
 @data_app.command("expand")
-@_punie_errors
 def expand_cmd(
     path: Path = typer.Argument(..., help="a .jsonl file or dataset folder"),
     out: Path = typer.Option(..., "--out", "-o"),
@@ -151,7 +131,6 @@ def expand_cmd(
 
 
 @data_app.command("split")
-@_punie_errors
 def split_cmd(
     path: Path = typer.Argument(..., help="a .jsonl file (or folder: all rows pooled)"),
     out: Path = typer.Option(..., "--out", "-o", help="dataset folder to write"),
@@ -167,7 +146,6 @@ def split_cmd(
 
 
 @data_app.command("dedupe")
-@_punie_errors
 def dedupe_cmd(
     path: Path = typer.Argument(...),
     out: Path = typer.Option(..., "--out", "-o"),
@@ -185,7 +163,6 @@ def dedupe_cmd(
 
 
 @data_app.command("merge")
-@_punie_errors
 def merge_cmd(
     paths: list[Path] = typer.Argument(..., help="dataset folders or files"),
     out: Path = typer.Option(..., "--out", "-o"),
@@ -198,7 +175,6 @@ def merge_cmd(
 
 
 @data_app.command("filter")
-@_punie_errors
 def filter_cmd(
     path: Path = typer.Argument(...),
     out: Path = typer.Option(..., "--out", "-o"),
@@ -218,7 +194,6 @@ def filter_cmd(
 
 
 @data_app.command("stats")
-@_punie_errors
 def stats_cmd(
     path: Path = typer.Argument(...),
     model: str = typer.Option(None, "--model", "-m", help=_MODEL_HELP + " (token counts)"),
@@ -247,7 +222,6 @@ def stats_cmd(
 
 
 @data_app.command("import")
-@_punie_errors
 def import_cmd(
     path: Path = typer.Argument(..., help="a .jsonl or .json file"),
     fmt: str = typer.Option(..., "--format", "-f", help="sharegpt, openai, glaive or alpaca"),

@@ -2,28 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from pathlib import Path
 
 import typer
-
-from punie.errors import PunieError
-
-
-def _one_line_errors(fn):
-    """typer 0.29 vendors its own click and would print a PunieError as a traceback
-    with exit 1; show its one line and exit 2 instead."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except PunieError as exc:
-            exc.show()
-            raise typer.Exit(exc.exit_code) from None
-
-    return wrapper
 
 
 def _slug(text: str) -> str:
@@ -164,5 +146,5 @@ def compare_command(
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the root app."""
-    app.command("eval")(_one_line_errors(eval_command))
-    app.command("compare")(_one_line_errors(compare_command))
+    app.command("eval")(eval_command)
+    app.command("compare")(compare_command)

@@ -5,32 +5,10 @@ Heavy imports (mlx, transformers) stay inside the commands so `punie --help` is 
 
 from __future__ import annotations
 
-import functools
 import json
 from pathlib import Path
 
 import typer
-
-from punie.errors import PunieError
-
-
-def _one_line_errors(fn):
-    """Show a PunieError as its one line and exit 2.
-
-    typer 0.29 vendors its own click, so it does not recognise PunieError (a
-    `click.ClickException`) and would print a traceback with exit code 1.
-    """
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except PunieError as exc:
-            exc.show()
-            raise typer.Exit(exc.exit_code) from None
-
-    return wrapper
-
 
 model_app = typer.Typer(
     name="model",
@@ -44,7 +22,6 @@ def _print_json(obj) -> None:
 
 
 @model_app.command("list")
-@_one_line_errors
 def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """The models Punie can use here (offline: embedded, PUNIE_HOME, local HF cache)."""
     from rich.console import Console
@@ -68,7 +45,6 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) 
 
 
 @model_app.command("info")
-@_one_line_errors
 def info_cmd(
     model: str = typer.Argument(
         ..., help="smollm2-135m, a model folder, or org/name in the HF cache."
@@ -109,7 +85,6 @@ def info_cmd(
 
 
 @model_app.command("tiny")
-@_one_line_errors
 def tiny_cmd(
     path: Path = typer.Argument(..., help="Folder to write the tiny model to."),
     seed: int = typer.Option(0, help="Weight seed; the same seed gives identical files."),
@@ -122,7 +97,6 @@ def tiny_cmd(
 
 
 @model_app.command("convert")
-@_one_line_errors
 def convert_cmd(
     gguf: Path = typer.Argument(..., help="A llama or qwen2 .gguf file (F32/F16/Q4_0/Q4_1/Q8_0)."),
     out: Path = typer.Argument(..., help="Model folder to create."),
@@ -143,7 +117,6 @@ def convert_cmd(
     )
 
 
-@_one_line_errors
 def doctor_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Check this machine: mlx, fast BLAS, versions, cache, memory, disk, embedded model."""
     from rich.console import Console

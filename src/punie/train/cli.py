@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import typer
@@ -40,21 +39,6 @@ _FLAG_FIELDS = (
     "early_stopping_patience",
     "early_stopping_min_delta",
 )
-
-
-def _one_line_errors(fn):
-    """A PunieError as its one line and its exit code: typer 0.29 vendors its own click
-    and would show PunieError (a click.ClickException) as a traceback with exit 1."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except PunieError as exc:
-            exc.show()
-            raise typer.Exit(exc.exit_code) from None
-
-    return wrapper
 
 
 def _print_config(cfg, run_dir: str | None, as_json: bool) -> None:
@@ -241,6 +225,6 @@ def _bench_group(app: typer.Typer) -> typer.Typer:
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the root app."""
-    app.command("train")(_one_line_errors(train_cmd))
-    app.command("fuse")(_one_line_errors(fuse_cmd))
-    _bench_group(app).command("train")(_one_line_errors(bench_train_cmd))
+    app.command("train")(train_cmd)
+    app.command("fuse")(fuse_cmd)
+    _bench_group(app).command("train")(bench_train_cmd)

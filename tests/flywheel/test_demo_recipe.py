@@ -30,3 +30,29 @@ def test_verdict_is_measured_against_each_target():
     assert low["label"] == "TARGETS NOT MET"
     dropped = verdict({"tools": _C(0.1, 0.9), "no-tool": _C(0.9, 0.8)}, DEMO_TARGETS)
     assert not dropped["met"] and [s["met"] for s in dropped["suites"]] == [True, False]
+
+
+def test_answer_turns_are_rows_ending_in_text_after_a_tool_result():
+    from punie.flywheel.pipeline import is_answer_turn
+
+    call = {"role": "assistant", "content": "", "tool_calls": [{"id": "c", "type": "function"}]}
+    user = {"role": "user", "content": "read a.py"}
+    result = {"role": "tool", "tool_call_id": "c", "content": "x = 1"}
+    answer = {"role": "assistant", "content": "a.py sets x."}
+    assert is_answer_turn({"messages": [user, call, result, answer]})
+    assert not is_answer_turn({"messages": [user, call]})
+    assert not is_answer_turn({"messages": [user, call, result, call]})
+    assert not is_answer_turn({"messages": [user, answer]})  # a direct (no-tool) answer
+
+
+def test_subset_keeps_the_category_mix_and_file_order():
+    from punie.evaluate.suite import load_suite
+    from punie.flywheel.evals import subset
+
+    full = load_suite("tools")
+    small = subset(full, 12)
+    assert len(small.cases) == 12 and small.name == full.name
+    assert len({c.category for c in small.cases}) == len({c.category for c in full.cases})
+    ids = [c.id for c in full.cases]
+    assert [ids.index(c.id) for c in small.cases] == sorted(ids.index(c.id) for c in small.cases)
+    assert small.fingerprint() != full.fingerprint()

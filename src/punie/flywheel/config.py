@@ -43,6 +43,10 @@ class DataSpec(BaseModel):
     seed: int = 0
     path: Path | None = None
     max_example_tokens: int = Field(0, ge=0)
+    # Drop train rows that end in a text answer after a tool result: the tool suites
+    # score calls and direct answers, and on a small step budget those rows spend
+    # ~40% of the examples on a turn no suite measures.
+    drop_answer_turns: bool = False
     check_format: bool = True
 
     @model_validator(mode="after")
@@ -60,6 +64,8 @@ class EvalSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     suites: tuple[str, ...] = ("tools", "no-tool")
+    # >0: evaluate only this many cases per suite (round-robin over categories).
+    max_cases: int = Field(0, ge=0)
     max_tokens: int | None = Field(48, gt=0)
     decode_concurrency: int = Field(8, gt=0)
     concurrency: int | None = Field(None, gt=0)

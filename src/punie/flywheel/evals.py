@@ -107,7 +107,26 @@ def _clear(folder: Path) -> None:
         (folder / name).unlink(missing_ok=True)
 
 
-def load_suites(names: tuple[str, ...] | list[str]) -> list[Any]:
+def load_suites(names: tuple[str, ...] | list[str], max_cases: int = 0) -> list[Any]:
     from punie.evaluate.suite import load_suite
 
-    return [load_suite(n) for n in names]
+    suites = [load_suite(n) for n in names]
+    return [subset(s, max_cases) for s in suites] if max_cases else suites
+
+
+def subset(suite, n: int):
+    """The first `n` cases taken round-robin over categories, in file order: a smaller
+    suite with the same mix (deterministic, so base and adapted see the same cases)."""
+    if n <= 0 or n >= len(suite.cases):
+        return suite
+    by_cat: dict[str, list] = {}
+    for c in suite.cases:
+        by_cat.setdefault(c.category, []).append(c)
+    picked: list = []
+    while len(picked) < n:
+        for cases in by_cat.values():
+            if cases and len(picked) < n:
+                picked.append(cases.pop(0))
+    order = {c.id: i for i, c in enumerate(suite.cases)}
+    picked.sort(key=lambda c: order[c.id])
+    return suite.model_copy(update={"cases": picked})

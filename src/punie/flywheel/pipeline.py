@@ -51,6 +51,14 @@ def cache_root() -> Path:
 # --- data ---------------------------------------------------------------------------
 
 
+def is_answer_turn(row: dict) -> bool:
+    """A row that ends in a text answer after a tool result (not a call, not a direct answer)."""
+    msgs = row.get("messages") or []
+    if not msgs or msgs[-1].get("tool_calls"):
+        return False
+    return any(m.get("role") == "tool" for m in msgs)
+
+
 def _length_filter(rows: list[dict], tok: Any, limit: int) -> list[dict]:
     from punie.data.tokens import example_tokens
 
@@ -59,7 +67,9 @@ def _length_filter(rows: list[dict], tok: Any, limit: int) -> list[dict]:
 
 def generated_data_dir(cfg: FlywheelConfig) -> Path:
     spec = cfg.data
-    key = content_hash("data", spec.generate, spec.n, spec.seed, spec.max_example_tokens)
+    key = content_hash(
+        "data", spec.generate, spec.n, spec.seed, spec.max_example_tokens, spec.drop_answer_turns
+    )
     return cache_root() / "data" / key
 
 
@@ -84,6 +94,8 @@ def make_data(cfg: FlywheelConfig, model_path: Path) -> Path:
     from punie.data.generate import build
 
     splits = build(spec.generate, spec.n, spec.seed)
+    if spec.drop_answer_turns:
+        splits["train"] = [r for r in splits["train"] if not is_answer_turn(r)]
     if spec.max_example_tokens:
         from punie.data.tokens import load_tokenizer
 
@@ -215,7 +227,7 @@ def run_flywheel(
     atomic.write_json(run_dir / "config.json", json.loads(cfg.model_dump_json()))
     log = StageLog(run_dir, console)
     res = FlywheelResult(run_dir=run_dir, report=None, train_run=None)
-    suites = evals.load_suites(cfg.eval.suites)
+    suites = evals.load_suites(cfg.eval.suites, cfg.eval.max_cases)
 
     def _model():
         from punie.model import resolve_model

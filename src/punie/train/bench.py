@@ -2,7 +2,12 @@
 the training process (fast BLAS child), model load and graph compile excluded.
 
 The timed batch is `batch_size` rows of `seq_len` random token ids (seeded): the
-cost of a step depends on shapes, not on which tokens they are.
+cost of a step depends on shapes, not on which tokens they are. With `data` the timed
+batches are the first `steps` training batches of that dataset instead (real lengths
+and, with `mask_prompt`, real prompt offsets, which decide how much of the LM head the
+selective loss skips); one untimed pass over them compiles every shape first, and
+seconds per iteration is then the mean over the pass. `full_loss` times mlx-lm's
+full-vocabulary loss at every position, for comparison.
 """
 
 from __future__ import annotations
@@ -47,6 +52,9 @@ def bench_train(
     steps: int = 3,
     warmup: int = 1,
     env: dict[str, str] | None = None,
+    data: Path | None = None,
+    mask_prompt: bool = False,
+    full_loss: bool = False,
 ) -> dict[str, Any]:
     from punie.train.preflight import model_layers, resolve_model_path
 
@@ -63,7 +71,12 @@ def bench_train(
         "fine_tune_type": fine_tune_type,
         "steps": steps,
         "warmup": warmup,
+        "data": str(Path(data).resolve()) if data is not None else None,
+        "mask_prompt": mask_prompt,
+        "full_loss": full_loss,
     }
+    if data is not None and not (Path(data) / "train.jsonl").is_file():
+        raise PunieError(f"no train.jsonl in {data}", where="bench train --data")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "result.json"
         cmd = [
@@ -93,9 +106,14 @@ def bench_train(
 
 
 def render(r: dict[str, Any]) -> str:
+    shape = f"{r['batch_size']}x{r['seq_len']}"
+    if r.get("data"):
+        shape = f"{r['batch_size']} x {r['mean_tokens']:.0f} tokens of {r['data']}"
+        shape += ", mask_prompt" if r.get("mask_prompt") else ""
+        shape += ", full loss" if r.get("full_loss") else ""
     return (
         f"model {r['model']} ({r['fine_tune_type']}, rank {r['rank']}, layers {r['num_layers']}, "
-        f"batch {r['batch_size']}x{r['seq_len']}, blas {r['blas']})\n"
+        f"batch {shape}, blas {r['blas']})\n"
         f"  {r['seconds_per_iter']:.3f} s/iter  {r['tokens_per_second']:.0f} tokens/s  "
         f"peak mlx {r['peak_memory_gb']:.2f} GB  peak RSS {r['peak_rss_gb']:.2f} GB  "
         f"(load {r['load_seconds']:.1f} s, compile {r['warmup_seconds']:.1f} s, not counted)\n"
@@ -107,6 +125,7 @@ def _child(model_path: str, spec: dict[str, Any], out: Path) -> None:
     import resource
 
     import mlx.core as mx
+    import numpy as np
     from mlx_lm.utils import load
 
     from punie.blas import blas_in_this_process
@@ -114,7 +133,7 @@ def _child(model_path: str, spec: dict[str, Any], out: Path) -> None:
     from punie.train.config import TrainConfig
 
     tic = time.perf_counter()
-    model, _ = load(model_path)
+    model, tokenizer = load(model_path)
     load_s = time.perf_counter() - tic
     cfg = TrainConfig(
         model=model_path,
@@ -127,29 +146,48 @@ def _child(model_path: str, spec: dict[str, Any], out: Path) -> None:
     )
     counts = engine.apply_adapters(model, cfg)
     optimizer = engine.build_optimizer(cfg)
-    step, state = engine.make_step(model, optimizer, 1)
-    mx.random.seed(0)
-    vocab = model.args.vocab_size if hasattr(model, "args") else 1000
-    b = mx.random.randint(0, vocab, (spec["batch_size"], spec["seq_len"] + 1)).astype(mx.int32)
-    lengths = mx.array([[0, spec["seq_len"] + 1]] * spec["batch_size"])
+    selective = spec.get("mask_prompt", False) and not spec.get("full_loss", False)
+    step, state = engine.make_step(model, optimizer, 1, selective=selective)
+    if spec.get("data"):
+        batches = _data_batches(tokenizer, spec, cfg.max_seq_length)
+    else:
+        mx.random.seed(0)
+        vocab = model.args.vocab_size if hasattr(model, "args") else 1000
+        shape = (spec["batch_size"], spec["seq_len"] + 1)
+        b = mx.random.randint(0, vocab, shape).astype(mx.int32)
+        lengths = mx.array([[0, spec["seq_len"] + 1]] * spec["batch_size"])
+        batches = [(b, lengths)] * (spec["warmup"] + spec["steps"])
     model.train()
+    # Synthetic: `warmup` untimed steps. Data: one untimed pass over the timed batches,
+    # so every batch shape is compiled before timing.
+    warm = batches[: spec["warmup"]] if not spec.get("data") else batches
+    timed = batches[spec["warmup"] :] if not spec.get("data") else batches
     tic = time.perf_counter()
-    for _ in range(spec["warmup"]):
+    for b, lengths in warm:
         out_ = step(b, lengths, None, True)
         mx.eval(state, out_[0])
     warm_s = time.perf_counter() - tic
     mx.reset_peak_memory()
     times = []
-    for _ in range(spec["steps"]):
+    for b, lengths in timed:
         tic = time.perf_counter()
         loss, toks, _g = step(b, lengths, None, True)
         mx.eval(state, loss, toks)
         times.append(time.perf_counter() - tic)
-    s_iter = sorted(times)[len(times) // 2]
+    if spec.get("data"):
+        s_iter = sum(times) / len(times)
+        n_tokens = sum(int(np.asarray(lengths)[:, 1].sum()) for _, lengths in timed)
+        extra = {"mean_tokens": n_tokens / (len(timed) * spec["batch_size"])}
+        tps = n_tokens / sum(times)
+    else:
+        s_iter = sorted(times)[len(times) // 2]
+        extra = {}
+        tps = spec["batch_size"] * spec["seq_len"] / s_iter
     result = {
         "seconds_per_iter": s_iter,
         "step_times": times,
-        "tokens_per_second": spec["batch_size"] * spec["seq_len"] / s_iter,
+        "tokens_per_second": tps,
+        **extra,
         "peak_memory_gb": mx.get_peak_memory() / 1e9,
         "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
         "load_seconds": load_s,
@@ -158,6 +196,24 @@ def _child(model_path: str, spec: dict[str, Any], out: Path) -> None:
         **counts,
     }
     out.write_text(json.dumps(result))
+
+
+def _data_batches(tokenizer, spec: dict[str, Any], max_seq_length: int) -> list:
+    """The first `steps` training batches of spec["data"], in the order training reads them."""
+    import argparse
+
+    from mlx_lm.tuner.datasets import CacheDataset, load_local_dataset
+
+    from punie.train import batches as B
+
+    ns = argparse.Namespace(mask_prompt=spec["mask_prompt"])
+    train_raw, _, _ = load_local_dataset(Path(spec["data"]), tokenizer, ns)
+    ds = CacheDataset(train_raw)
+    plan = B.batch_plan([len(ds[i][0]) for i in range(len(ds))], spec["batch_size"])
+    return [
+        B.collate([ds[j] for j in B.batch_at(plan, 0, k)], max_seq_length)
+        for k in range(spec["steps"])
+    ]
 
 
 if __name__ == "__main__":

@@ -190,6 +190,13 @@ def bench_train_cmd(
     fine_tune_type: str = typer.Option("lora"),
     steps: int = typer.Option(3, help="Timed steps after warm-up."),
     warmup: int = typer.Option(1, help="Untimed steps (graph compile)."),
+    data: Path | None = typer.Option(
+        None, help="Time the first --steps real batches of this dataset folder instead."
+    ),
+    mask_prompt: bool = typer.Option(False, help="With --data: loss only on the last message."),
+    full_loss: bool = typer.Option(
+        False, help="With --mask-prompt: mlx-lm's full-vocab loss at every position."
+    ),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Time steady-state training steps of MODEL (load excluded) in a fast-BLAS child."""
@@ -204,6 +211,9 @@ def bench_train_cmd(
         fine_tune_type=fine_tune_type,
         steps=steps,
         warmup=warmup,
+        data=data,
+        mask_prompt=mask_prompt,
+        full_loss=full_loss,
     )
     if json_out:
         import json

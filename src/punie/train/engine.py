@@ -20,6 +20,7 @@ from mlx_lm.tuner.utils import linear_to_lora_layers
 
 from punie.train.batches import collate
 from punie.train.config import TrainConfig
+from punie.train.loss import head_of, loss_positions, selective_loss
 
 
 class ConfigMismatch(ValueError):
@@ -98,14 +99,18 @@ def apply_adapters(model: nn.Module, cfg: TrainConfig) -> dict[str, int]:
     return {"trainable_parameters": int(trainable), "total_parameters": int(total)}
 
 
-def make_step(model: nn.Module, optimizer, grad_accum: int):
-    """mlx-lm's compiled step: forward+backward, gradient accumulation, all-reduce, update."""
-    loss_value_and_grad = nn.value_and_grad(model, default_loss)
+def make_step(model: nn.Module, optimizer, grad_accum: int, selective: bool = False):
+    """mlx-lm's compiled step: forward+backward, gradient accumulation, all-reduce, update.
+
+    `selective` (used with mask_prompt) computes the LM head and cross-entropy only at
+    the positions the loss counts (`punie.train.loss`); same loss and gradients, and a
+    model without a known body/head split keeps mlx-lm's full loss. The returned
+    `step(batch, lengths, prev_grad, do_update)` has the same signature either way.
+    """
+    head = head_of(model) if selective else None
     state = [model.state, optimizer.state, mx.random.state]
 
-    @partial(mx.compile, inputs=state, outputs=state)
-    def step(batch, lengths, prev_grad, do_update):
-        (lvalue, toks), grad = loss_value_and_grad(model, batch, lengths)
+    def finish(lvalue, toks, grad, prev_grad, do_update):
         if prev_grad is not None:
             grad = tree_map(lambda x, y: x + y, grad, prev_grad)
         if do_update:
@@ -116,17 +121,47 @@ def make_step(model: nn.Module, optimizer, grad_accum: int):
             grad = None
         return lvalue, toks, grad
 
+    if head is None:
+        loss_value_and_grad = nn.value_and_grad(model, default_loss)
+
+        @partial(mx.compile, inputs=state, outputs=state)
+        def step(batch, lengths, prev_grad, do_update):
+            (lvalue, toks), grad = loss_value_and_grad(model, batch, lengths)
+            return finish(lvalue, toks, grad, prev_grad, do_update)
+
+        return step, state
+
+    sel_value_and_grad = nn.value_and_grad(
+        model, lambda m, b, i, w: selective_loss(m, head, b, i, w)
+    )
+
+    @partial(mx.compile, inputs=state, outputs=state)
+    def sel_step(batch, index, weight, prev_grad, do_update):
+        (lvalue, toks), grad = sel_value_and_grad(model, batch, index, weight)
+        return finish(lvalue, toks, grad, prev_grad, do_update)
+
+    def step(batch, lengths, prev_grad, do_update):
+        index, weight = loss_positions(lengths, batch.shape[1])
+        return sel_step(batch, mx.array(index), mx.array(weight), prev_grad, do_update)
+
     return step, state
 
 
-def evaluate(model: nn.Module, dataset, batches: list[list[int]], max_seq_length: int) -> float:
+def evaluate(
+    model: nn.Module, dataset, batches: list[list[int]], max_seq_length: int, selective=False
+) -> float:
     """Token-weighted mean loss over fixed batches, summed across ranks."""
+    head = head_of(model) if selective else None
     model.eval()
     total = mx.array(0.0)
     ntoks = mx.array(0)
     for idx in batches:
         b, lengths = collate([dataset[j] for j in idx], max_seq_length)
-        loss, toks = default_loss(model, b, lengths)
+        if head is None:
+            loss, toks = default_loss(model, b, lengths)
+        else:
+            index, weight = loss_positions(lengths, b.shape[1])
+            loss, toks = selective_loss(model, head, b, mx.array(index), mx.array(weight))
         total += loss * toks
         ntoks += toks
         mx.eval(total, ntoks)

@@ -124,7 +124,9 @@ def run(run_dir: Path, model_path: str, resume_from: Path | None) -> int:
     if rank > 0:
         ev.path.unlink(missing_ok=True)
 
-    step_fn, compiled_state = engine.make_step(model, optimizer, cfg.grad_accumulation_steps)
+    step_fn, compiled_state = engine.make_step(
+        model, optimizer, cfg.grad_accumulation_steps, selective=cfg.mask_prompt
+    )
     adapter_cfg = cfg.adapter_config()
     mx.eval(model.parameters(), optimizer.state)
 
@@ -144,7 +146,9 @@ def run(run_dir: Path, model_path: str, resume_from: Path | None) -> int:
     def do_eval(step: int) -> bool:
         """Evaluate, keep the best adapter; True when early stopping says stop."""
         tic = time.perf_counter()
-        val = engine.evaluate(model, valid_ds, val_set, cfg.max_seq_length)
+        val = engine.evaluate(
+            model, valid_ds, val_set, cfg.max_seq_length, selective=cfg.mask_prompt
+        )
         best = state["best_val_loss"]
         improved = best is None or val < best - cfg.early_stopping_min_delta
         if improved:

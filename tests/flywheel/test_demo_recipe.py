@@ -56,3 +56,22 @@ def test_subset_keeps_the_category_mix_and_file_order():
     ids = [c.id for c in full.cases]
     assert [ids.index(c.id) for c in small.cases] == sorted(ids.index(c.id) for c in small.cases)
     assert small.fingerprint() != full.fingerprint()
+
+
+def test_bad_configs_fail_before_any_stage(tmp_path: Path):
+    import pytest
+
+    from punie.errors import PunieError
+    from punie.flywheel.config import load_config
+    from punie.flywheel.sweep import load_sweep
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[train]\nrank = 0\n")
+    with pytest.raises(PunieError, match="train.rank"):
+        load_config(bad)
+    bad.write_text("[train]\nrank = 4\n[sweep]\nwarp = [1, 2]\n")
+    with pytest.raises(PunieError, match="sweep.warp is not a sweepable"):
+        load_sweep(bad)
+    bad.write_text("[data]\nn = -1\n")
+    with pytest.raises(PunieError, match="data.n"):
+        load_config(bad)

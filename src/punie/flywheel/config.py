@@ -103,7 +103,9 @@ class FlywheelConfig(BaseModel):
         try:
             return TrainConfig.model_validate({**self.train, "model": model, "data": data})
         except ValidationError as exc:
-            raise PunieError(_first_error(exc, "train"), where="flywheel config") from None
+            raise PunieError(
+                _first_error(exc, "train"), where="flywheel config", hint="see docs/train.md"
+            ) from None
 
 
 def _first_error(exc: ValidationError, prefix: str = "") -> str:
@@ -131,6 +133,8 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Fl
         data_spec["path"] = dp if dp.is_absolute() else (p.parent / dp).resolve()
         data_spec.setdefault("generate", None)
     try:
-        return FlywheelConfig.model_validate(data)
+        cfg = FlywheelConfig.model_validate(data)
     except ValidationError as exc:
         raise PunieError(_first_error(exc), where=str(p), hint="see docs/flywheel.md") from None
+    cfg.train_config(cfg.model, Path("."))  # a bad [train] key fails now, not after the base eval
+    return cfg

@@ -66,9 +66,11 @@ def load_config_from_dict(data: dict[str, Any], source: Path) -> FlywheelConfig:
         ds["path"] = dp if dp.is_absolute() else (source.parent / dp).resolve()
         ds.setdefault("generate", None)
     try:
-        return FlywheelConfig.model_validate(data)
+        cfg = FlywheelConfig.model_validate(data)
     except ValidationError as exc:
         raise PunieError(_first_error(exc), where=str(source)) from None
+    cfg.train_config(cfg.model, Path("."))
+    return cfg
 
 
 def parse_grid(raw: dict[str, Any], where: str = "sweep") -> dict[str, list]:

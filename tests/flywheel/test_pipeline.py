@@ -48,3 +48,8 @@ def test_tiny_flywheel_end_to_end_then_cached(
     assert statuses["train LoRA"] == "cached"
     assert statuses["evaluate adapted model"] == "cached"
     assert again.train_run == res.train_run
+    # A cached stage still reports how long it took when it ran.
+    first = {r.name: r.seconds for r in res.log.records}
+    for r in again.log.records:
+        if r.status == "cached":
+            assert r.ran_seconds == first[r.name] and "before" in r.detail

@@ -41,6 +41,8 @@ class StageRecord:
     seconds: float
     detail: str = ""
     key: str | None = None
+    # For a cached stage: how long it took when it last ran in this run folder.
+    ran_seconds: float | None = None
 
 
 @dataclass
@@ -50,6 +52,17 @@ class StageLog:
     run_dir: Path
     console: Any = None  # rich Console; None prints nothing
     records: list[StageRecord] = field(default_factory=list)
+    previous: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        old = Path(self.run_dir) / STAGES_FILE
+        try:
+            for r in json.loads(old.read_text()):
+                secs = r["seconds"] if r["status"] == "ran" else r.get("ran_seconds")
+                if secs is not None:
+                    self.previous[r["name"]] = secs
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
 
     def _say(self, text: str) -> None:
         if self.console is not None:
@@ -71,7 +84,10 @@ class StageLog:
             hit = cached()
             if hit is not None:
                 rec = StageRecord(name, "cached", time.perf_counter() - t0, "", key)
+                rec.ran_seconds = self.previous.get(name)
                 rec.detail = detail(hit) if detail else ""
+                if rec.ran_seconds is not None:
+                    rec.detail = f"{rec.detail} (ran in {rec.ran_seconds:.1f}s before)".strip()
                 self._finish(n, rec)
                 return hit
         self._say(f"[bold cyan]stage {n}: {name}[/] ...")

@@ -91,13 +91,14 @@ def test_compiled_selective_step_matches_the_full_step(lora_batch):
     for selective in (False, True):
         model.update(tree_flatten_to_tree(start))
         opt = engine.build_optimizer(cfg)
-        step, state = engine.make_step(model, opt, 1, selective=selective)
+        step, state = engine.make_step(model, opt, 1, selective=selective, share_prefix=False)
         losses = []
         for _ in range(2):
             loss, toks, _g = step(batch, lengths, None, True)
             mx.eval(state, loss, toks)
             losses.append(float(loss))
         results.append((losses, dict(tree_flatten(model.trainable_parameters()))))
+    model.update(tree_flatten_to_tree(start))
     (l_full, w_full), (l_sel, w_sel) = results
     assert l_sel == pytest.approx(l_full, rel=1e-5)
     for name, w in w_full.items():
@@ -135,3 +136,92 @@ def test_mask_prompt_run_trains_with_the_selective_loss(tiny_model, chat_data, t
     losses = [e["train_loss"] for e in read_events(result.metrics_path) if e["event"] == "train"]
     assert result.outcome == "completed" and len(losses) == 3
     assert all(np.isfinite(losses)) and np.isfinite(result.final_val_loss)
+
+
+@pytest.fixture(scope="module")
+def prefix_batch(lora_batch):
+    """The fixture's batch with three rows made to share their first 40 tokens, and one
+    row trained on every token, so loss positions fall in the prefix too."""
+    import mlx.core as mx
+
+    _, _, batch, lengths = lora_batch
+    b = np.array(batch)
+    b[:3, :40] = b[0, :40]  # rows 0-2: one 40-token prefix; row 3: its own
+    ln = np.array(lengths)
+    ln[0, 0] = 0
+    return mx.array(b), mx.array(ln)
+
+
+def test_prefix_plan_groups_rows_and_maximises_the_saving():
+    from punie.train.loss import prefix_plan
+
+    rows = np.tile(np.arange(100), (4, 1))
+    assert prefix_plan(rows) == (96, [0, 0, 0, 0])  # 99 inputs: round down, keep a suffix
+    rows[2:, 50:] = -1
+    assert prefix_plan(rows) == (96, [0, 0, 1, 1])  # two families of two
+    rows[3, 80] = -2  # saves 3 x 48 at 48, 2 x 80 at 80, 1 x 96 at 96
+    assert prefix_plan(rows) == (80, [0, 0, 1, 1])
+    rows[1:, 20] = [-3, -4, -5]
+    assert prefix_plan(rows) == (0, [])  # the shared part is too short to pay
+    assert prefix_plan(rows[:1]) == (0, [])  # one row: nothing to share
+
+
+def test_prefix_loss_equals_default_loss_and_gradients(lora_batch, prefix_batch):
+    import mlx.nn as nn
+    from mlx.utils import tree_flatten
+    from mlx_lm.tuner.trainer import default_loss
+
+    from punie.train.loss import head_of, loss_args, prefix_loss
+
+    model = lora_batch[0]
+    batch, lengths = prefix_batch
+    kind, args = loss_args(batch, lengths, prefix_ok=True)
+    assert kind == "prefix" and args[0].shape == (2, 32) and args[1].tolist() == [0, 0, 0, 1]
+    head = head_of(model)
+    (l_ref, n_ref), g_ref = nn.value_and_grad(model, default_loss)(model, batch, lengths)
+    (l_pre, n_pre), g_pre = nn.value_and_grad(model, lambda m, *a: prefix_loss(m, head, *a))(
+        model, *args
+    )
+    assert int(n_pre) == int(n_ref)
+    assert float(l_pre) == pytest.approx(float(l_ref), rel=1e-5)
+    ref, pre = dict(tree_flatten(g_ref)), dict(tree_flatten(g_pre))
+    assert ref.keys() == pre.keys()
+    for name in ref:
+        a = np.array(ref[name])
+        np.testing.assert_allclose(
+            np.array(pre[name]), a, rtol=1e-5, atol=1e-6 * np.abs(a).max(), err_msg=name
+        )
+
+
+def test_compiled_step_with_a_shared_prefix_matches_the_full_step(lora_batch, prefix_batch):
+    import mlx.core as mx
+    from mlx.utils import tree_flatten
+
+    from punie.train import engine
+
+    model, cfg, _, _ = lora_batch
+    batch, lengths = prefix_batch
+    start = engine.trainable_weights(model)
+    results = []
+    for selective in (False, True):
+        model.update(tree_flatten_to_tree(start))
+        step, state = engine.make_step(model, engine.build_optimizer(cfg), 1, selective)
+        losses = []
+        for _ in range(2):
+            loss, toks, _g = step(batch, lengths, None, True)
+            mx.eval(state, loss, toks)
+            losses.append(float(loss))
+        results.append((losses, dict(tree_flatten(model.trainable_parameters()))))
+    model.update(tree_flatten_to_tree(start))
+    (l_full, w_full), (l_pre, w_pre) = results
+    assert l_pre == pytest.approx(l_full, rel=1e-5)
+    for name, w in w_full.items():
+        np.testing.assert_allclose(np.array(w_pre[name]), np.array(w), rtol=1e-4, atol=1e-6)
+
+
+def test_prefix_sharing_is_off_with_dropout_or_grad_checkpoint(tiny_model, chat_data):
+    from punie.train.engine import can_share_prefix
+
+    assert can_share_prefix(tiny_config(tiny_model, chat_data))
+    assert not can_share_prefix(tiny_config(tiny_model, chat_data, dropout=0.1))
+    assert not can_share_prefix(tiny_config(tiny_model, chat_data, grad_checkpoint=True))

@@ -7,7 +7,8 @@ batches are the first `steps` training batches of that dataset instead (real len
 and, with `mask_prompt`, real prompt offsets, which decide how much of the LM head the
 selective loss skips); one untimed pass over them compiles every shape first, and
 seconds per iteration is then the mean over the pass. `full_loss` times mlx-lm's
-full-vocabulary loss at every position, for comparison.
+full-vocabulary loss at every position, for comparison; `share_prefix=False` times
+the selective head without running shared prompt prefixes once.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ def bench_train(
     data: Path | None = None,
     mask_prompt: bool = False,
     full_loss: bool = False,
+    share_prefix: bool = True,
 ) -> dict[str, Any]:
     from punie.train.preflight import model_layers, resolve_model_path
 
@@ -74,6 +76,7 @@ def bench_train(
         "data": str(Path(data).resolve()) if data is not None else None,
         "mask_prompt": mask_prompt,
         "full_loss": full_loss,
+        "share_prefix": share_prefix,
     }
     if data is not None and not (Path(data) / "train.jsonl").is_file():
         raise PunieError(f"no train.jsonl in {data}", where="bench train --data")
@@ -147,7 +150,8 @@ def _child(model_path: str, spec: dict[str, Any], out: Path) -> None:
     counts = engine.apply_adapters(model, cfg)
     optimizer = engine.build_optimizer(cfg)
     selective = spec.get("mask_prompt", False) and not spec.get("full_loss", False)
-    step, state = engine.make_step(model, optimizer, 1, selective=selective)
+    share = spec.get("share_prefix", True)
+    step, state = engine.make_step(model, optimizer, 1, selective=selective, share_prefix=share)
     if spec.get("data"):
         batches = _data_batches(tokenizer, spec, cfg.max_seq_length)
     else:

@@ -20,7 +20,7 @@ from mlx_lm.tuner.utils import linear_to_lora_layers
 
 from punie.train.batches import collate
 from punie.train.config import TrainConfig
-from punie.train.loss import head_of, loss_positions, selective_loss
+from punie.train.loss import head_of, loss_args, prefix_loss, selective_loss, supports_prefix
 
 
 class ConfigMismatch(ValueError):
@@ -99,12 +99,27 @@ def apply_adapters(model: nn.Module, cfg: TrainConfig) -> dict[str, int]:
     return {"trainable_parameters": int(trainable), "total_parameters": int(total)}
 
 
-def make_step(model: nn.Module, optimizer, grad_accum: int, selective: bool = False):
+def can_share_prefix(cfg: TrainConfig) -> bool:
+    """Shared-prefix bodies are exact only without dropout (rows sharing a prefix would
+    share its dropout masks) and without gradient checkpointing (its recompute would
+    replay the prefix cache)."""
+    return cfg.dropout == 0 and not cfg.grad_checkpoint
+
+
+def make_step(
+    model: nn.Module,
+    optimizer,
+    grad_accum: int,
+    selective: bool = False,
+    share_prefix: bool = True,
+):
     """mlx-lm's compiled step: forward+backward, gradient accumulation, all-reduce, update.
 
     `selective` (used with mask_prompt) computes the LM head and cross-entropy only at
-    the positions the loss counts (`punie.train.loss`); same loss and gradients, and a
-    model without a known body/head split keeps mlx-lm's full loss. The returned
+    the positions the loss counts and, with `share_prefix` (see `can_share_prefix`),
+    runs each prompt prefix the rows of a batch share once (`punie.train.loss`); same
+    loss and gradients, and a model without a known body/head split keeps mlx-lm's
+    full loss. The returned
     `step(batch, lengths, prev_grad, do_update)` has the same signature either way.
     """
     head = head_of(model) if selective else None
@@ -131,27 +146,41 @@ def make_step(model: nn.Module, optimizer, grad_accum: int, selective: bool = Fa
 
         return step, state
 
-    sel_value_and_grad = nn.value_and_grad(
-        model, lambda m, b, i, w: selective_loss(m, head, b, i, w)
-    )
+    prefix_ok = share_prefix and supports_prefix(model)
+    grads = {
+        "selective": nn.value_and_grad(model, lambda m, *a: selective_loss(m, head, *a)),
+        "prefix": nn.value_and_grad(model, lambda m, *a: prefix_loss(m, head, *a)),
+    }
 
-    @partial(mx.compile, inputs=state, outputs=state)
-    def sel_step(batch, index, weight, prev_grad, do_update):
-        (lvalue, toks), grad = sel_value_and_grad(model, batch, index, weight)
-        return finish(lvalue, toks, grad, prev_grad, do_update)
+    def compiled(kind):
+        @partial(mx.compile, inputs=state, outputs=state)
+        def sel_step(args, prev_grad, do_update):
+            (lvalue, toks), grad = grads[kind](model, *args)
+            return finish(lvalue, toks, grad, prev_grad, do_update)
+
+        return sel_step
+
+    steps = {kind: compiled(kind) for kind in grads}
 
     def step(batch, lengths, prev_grad, do_update):
-        index, weight = loss_positions(lengths, batch.shape[1])
-        return sel_step(batch, mx.array(index), mx.array(weight), prev_grad, do_update)
+        kind, args = loss_args(batch, lengths, prefix_ok)
+        return steps[kind](args, prev_grad, do_update)
 
     return step, state
 
 
 def evaluate(
-    model: nn.Module, dataset, batches: list[list[int]], max_seq_length: int, selective=False
+    model: nn.Module,
+    dataset,
+    batches: list[list[int]],
+    max_seq_length: int,
+    selective: bool = False,
+    share_prefix: bool = True,
 ) -> float:
-    """Token-weighted mean loss over fixed batches, summed across ranks."""
+    """Token-weighted mean loss over fixed batches, summed across ranks (`selective`,
+    `share_prefix`: as in `make_step`)."""
     head = head_of(model) if selective else None
+    prefix_ok = head is not None and share_prefix and supports_prefix(model)
     model.eval()
     total = mx.array(0.0)
     ntoks = mx.array(0)
@@ -160,8 +189,9 @@ def evaluate(
         if head is None:
             loss, toks = default_loss(model, b, lengths)
         else:
-            index, weight = loss_positions(lengths, b.shape[1])
-            loss, toks = selective_loss(model, head, b, mx.array(index), mx.array(weight))
+            kind, args = loss_args(b, lengths, prefix_ok)
+            fn = prefix_loss if kind == "prefix" else selective_loss
+            loss, toks = fn(model, head, *args)
         total += loss * toks
         ntoks += toks
         mx.eval(total, ntoks)

@@ -125,7 +125,11 @@ def run(run_dir: Path, model_path: str, resume_from: Path | None) -> int:
         ev.path.unlink(missing_ok=True)
 
     step_fn, compiled_state = engine.make_step(
-        model, optimizer, cfg.grad_accumulation_steps, selective=cfg.mask_prompt
+        model,
+        optimizer,
+        cfg.grad_accumulation_steps,
+        selective=cfg.mask_prompt,
+        share_prefix=engine.can_share_prefix(cfg),
     )
     adapter_cfg = cfg.adapter_config()
     mx.eval(model.parameters(), optimizer.state)
@@ -147,7 +151,12 @@ def run(run_dir: Path, model_path: str, resume_from: Path | None) -> int:
         """Evaluate, keep the best adapter; True when early stopping says stop."""
         tic = time.perf_counter()
         val = engine.evaluate(
-            model, valid_ds, val_set, cfg.max_seq_length, selective=cfg.mask_prompt
+            model,
+            valid_ds,
+            val_set,
+            cfg.max_seq_length,
+            selective=cfg.mask_prompt,
+            share_prefix=engine.can_share_prefix(cfg),
         )
         best = state["best_val_loss"]
         improved = best is None or val < best - cfg.early_stopping_min_delta

@@ -11,8 +11,9 @@ from punie.flywheel.pipeline import run_flywheel
 
 
 def test_tiny_flywheel_end_to_end_then_cached(
-    tmp_path: Path, tiny_model: Path, small_suite: Path, tiny_toml
+    tmp_path: Path, tiny_model: Path, small_suite: Path, tiny_toml, monkeypatch
 ):
+    monkeypatch.setenv("PUNIE_HOME", str(tmp_path / "home"))  # nothing cached by other tests
     cfg_file = tmp_path / "fw.toml"
     cfg_file.write_text(tiny_toml(tiny_model, small_suite))
     cfg = load_config(cfg_file)

@@ -51,8 +51,12 @@ DEMO_TRAIN = {
     # (4/36, 5/36) with a 56 MB adapter.
     "learning_rate": 5e-4,
     "lr_schedule": "constant",
-    # 40 steps x ~6 s (uncontended, batch 4 x ~210 tokens) is what the 6-minute budget
-    # leaves after two evaluations of 50 cases; see docs/flywheel.md for the numbers.
+    # 40 steps x ~3.3 s (batch 4 x ~210 tokens, one core busy with other work) is
+    # what the 6-minute budget leaves after two evaluations of 50 cases (~70 s each).
+    # Smaller batches, same time (in-process mlx-lm, filtered data): batch 2 x 70
+    # steps gave tools 7/36, no-tool 11/14 in-process but 2/36, 11/14 through
+    # punie.train (val loss 2.83: unstable at lr 5e-4); batch 1 x 140 steps: 4/36,
+    # 13/14 in 197 s. Batch 4 x 40 through the demo: 5/36, 9/14 in all three runs.
     "iters": 40,
     "batch_size": 4,
     # Train only the assistant turn: the prompt is ~85% of each row's tokens.

@@ -190,11 +190,10 @@ def finished_run(run_dir: Path):
     return manifest
 
 
-def train_run(train_cfg, run_dir: Path, progress: Any = None):
+def train_run(train_cfg, run_dir: Path, on_event: Any = None):
     """Train into `run_dir` (a half-done run there is resumed, a failed one restarted)."""
     from punie.train.runner import resume, train
 
-    on_event = progress.on_event if progress is not None else None
     if (run_dir / "manifest.json").is_file():
         from punie.train.checkpoint import latest_checkpoint
 
@@ -373,10 +372,13 @@ def run_flywheel(
 
 
 def _train_and_manifest(train_cfg, trun: Path, console: Any, progress: bool) -> dict:
-    from punie.flywheel.progress import TrainProgress
+    from punie.train.progress import RichProgress
 
-    with TrainProgress(train_cfg.iters, console if progress else None) as bar:
-        result = train_run(train_cfg, trun, bar)
+    if progress:
+        with RichProgress(train_cfg.iters, console) as bar:
+            result = train_run(train_cfg, trun, bar)
+    else:
+        result = train_run(train_cfg, trun, None)
     if result.outcome not in ("completed", "early_stopped"):
         raise Interrupted(
             f"training ended {result.outcome} at step {result.steps}",

@@ -54,3 +54,14 @@ def test_tiny_flywheel_end_to_end_then_cached(
     for r in again.log.records:
         if r.status == "cached":
             assert r.ran_seconds == first[r.name] and "before" in r.detail
+
+
+def test_generated_data_cache_follows_the_generator_source(monkeypatch):
+    # A Punie upgrade that changes the generator must not reuse data cached by the old one.
+    from punie.flywheel import pipeline
+    from punie.flywheel.demo_recipe import DEMO
+
+    monkeypatch.setattr(pipeline, "_generator_fingerprint", lambda: "old")
+    before = pipeline.generated_data_dir(DEMO)
+    monkeypatch.setattr(pipeline, "_generator_fingerprint", lambda: "new")
+    assert pipeline.generated_data_dir(DEMO) != before

@@ -11,6 +11,7 @@ and a changed input (a new seed, another rank) reruns exactly what depends on it
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,10 +66,33 @@ def _length_filter(rows: list[dict], tok: Any, limit: int) -> list[dict]:
     return [r for r in rows if len(example_tokens(tok, r)) <= limit]
 
 
+def _generator_fingerprint() -> str:
+    """The generators' own source: a Punie upgrade that changes what `generate` writes
+    must not be served the data an older generator cached under the same n and seed."""
+    import punie.data
+    import punie.toolspec
+
+    data_pkg = Path(punie.data.__file__).parent
+    sources = sorted(data_pkg.glob("gen_*.py")) + [
+        data_pkg / "python_bank.py",
+        Path(punie.toolspec.__file__),
+    ]
+    h = hashlib.sha256()
+    for p in sources:
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def generated_data_dir(cfg: FlywheelConfig) -> Path:
     spec = cfg.data
     key = content_hash(
-        "data", spec.generate, spec.n, spec.seed, spec.max_example_tokens, spec.drop_answer_turns
+        "data",
+        spec.generate,
+        spec.n,
+        spec.seed,
+        spec.max_example_tokens,
+        spec.drop_answer_turns,
+        _generator_fingerprint(),
     )
     return cache_root() / "data" / key
 

@@ -4,6 +4,7 @@ test-fake:THIS_FILE` puts behind the real agent (the real model can't be scripte
 The user's prompt is the script, one command per line:
     TOOL name {"json": "args"}   call a tool; lines run one after another
     BADJSON                      call read_file with unparseable arguments, every time
+    REPEAT name {"json": "args"} call that tool with those arguments, every time
     SLOW                         stream 100 chunks, 50 ms apart (to cancel mid-turn)
     HISTORY                      answer with the earlier user prompts of this session
     NOISE                        print to stdout (Python and fd 1) on every model call
@@ -61,6 +62,11 @@ async def fake_stream(messages, info: AgentInfo):
             return
         yield "results: "
         yield json.dumps(done)
+        return
+    if lines and lines[0].startswith("REPEAT "):
+        _, name, args = lines[0].split(" ", 2)
+        n = len(_returns_since_last_prompt(messages))
+        yield {0: DeltaToolCall(name=name, json_args=args, tool_call_id=f"rep{n}")}
         return
     if lines and lines[0] == "BADJSON":
         yield {0: DeltaToolCall(name="read_file", json_args='{"path": ', tool_call_id="bad")}

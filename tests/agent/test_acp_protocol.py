@@ -175,3 +175,14 @@ async def test_a_model_that_keeps_sending_broken_tool_calls_ends_the_turn_with_a
         assert resp.stop_reason == "end_turn"
         assert "could not be used" in client.text()
         assert (await ask(conn, sid, "still here?")).stop_reason == "end_turn"
+
+
+async def test_a_model_repeating_the_same_call_ends_the_turn_with_a_note(tmp_path, client):
+    async with running_agent(tmp_path, client) as (conn, sid, ws):
+        (ws / "a.txt").write_text("hello")
+        resp = await ask(conn, sid, 'REPEAT read_file {"path": "a.txt"}')
+        assert resp.stop_reason == "end_turn"
+        assert "repeated itself" in client.text()
+        # Two identical reads ran; the third was refused before reaching the IDE.
+        assert client.final_statuses() == ["completed", "completed"]
+        assert (await ask(conn, sid, "still here?")).stop_reason == "end_turn"

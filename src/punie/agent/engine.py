@@ -13,7 +13,7 @@ from typing import Any
 
 from acp import update_agent_message_text, update_agent_thought_text
 
-from punie.agent.tools import ToolEnv, build_tools
+from punie.agent.tools import RepeatedToolCall, ToolEnv, build_tools
 from punie.toolspec import SYSTEM_PROMPT
 
 log = logging.getLogger("punie.agent")
@@ -81,6 +81,7 @@ async def run_turn(
 
     send = env.frontend.send
     texts: list[str] = []
+    env.start_turn()
     try:
         async with agent.iter(
             prompt,
@@ -119,6 +120,11 @@ async def run_turn(
     except UsageLimitExceeded as exc:
         log.warning("turn stopped: %s", exc)
         return TurnResult("max_turn_requests", list(history), "".join(texts))
+    except RepeatedToolCall as exc:
+        log.warning("turn ended on a repeated tool call: %s", exc)
+        note = f"\n[punie: stopped, the model repeated itself: {exc}]"
+        await send(update_agent_message_text(note))
+        return TurnResult("end_turn", list(history), "".join(texts) + note)
     except UnexpectedModelBehavior as exc:
         # A small model that keeps emitting malformed tool calls: say so and end the
         # turn, rather than failing the whole prompt with an internal error.

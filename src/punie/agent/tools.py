@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -87,7 +88,13 @@ class ToolEnv:
     output_limit: int = DEFAULT_OUTPUT_LIMIT
     # tool name -> True (allow always) / False (reject always), for this session only.
     remembered: dict[str, bool] = field(default_factory=dict)
+    # The last call of this turn and how many times in a row the model has made it.
+    last_call: tuple[str, str] | None = None
+    repeats: int = 0
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def start_turn(self) -> None:
+        self.last_call, self.repeats = None, 0
 
     def next_id(self, model_id: str | None) -> str:
         # Model-side ids can repeat across turns (or be empty); ACP ids must not.
@@ -221,8 +228,23 @@ async def _run(env: ToolEnv, command: str) -> CommandResult:
     )
 
 
+class RepeatedToolCall(Exception):
+    """The model made the same call again and again: a small model stuck in a loop
+    (it never learned to answer from the result). Ends the turn instead of spending
+    the request budget on identical calls."""
+
+
+# Identical consecutive calls allowed in one turn; the next one ends the turn.
+MAX_IDENTICAL_CALLS = 2
+
+
 async def execute(env: ToolEnv, name: str, args: dict[str, Any], model_id: str | None) -> str:
     """Run one tool call with its IDE updates; returns the text the model sees."""
+    key = (name, json.dumps(args, sort_keys=True, default=str))
+    env.repeats = env.repeats + 1 if key == env.last_call else 1
+    env.last_call = key
+    if env.repeats > MAX_IDENTICAL_CALLS:
+        raise RepeatedToolCall(f"{title_of(name, args)} was asked for {env.repeats} times in a row")
     call_id = env.next_id(model_id)
     title = title_of(name, args)
     kind = KINDS[name]

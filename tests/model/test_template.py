@@ -66,7 +66,8 @@ def test_json_tools_parser_reads_the_rendered_call_back(tokenizer):
 def test_tools_are_listed_in_the_system_turn(tokenizer):
     text = _render(tokenizer, _conversation(ARGS), add_generation_prompt=True)
     system = text.split("<|im_end|>")[0]
-    assert system.startswith("<|im_start|>system\nYou are Punie.\n")
+    assert system.startswith("<|im_start|>system\nTools:\n")
+    assert system.endswith("or answer directly.\nYou are Punie.")
     for tool in AGENT_TOOLS:
         assert f"- {tool['function']['name']}(" in system
     assert "write_file(path: string, content: string)" in system
@@ -78,3 +79,14 @@ def test_mlx_lm_picks_the_json_tools_parser(tokenizer):
     assert tokenizer.has_tool_calling
     assert (tokenizer.tool_call_start, tokenizer.tool_call_end) == (TOOL_CALL_START, TOOL_CALL_END)
     assert tokenizer.chat_template == CHAT_TEMPLATE
+
+
+def test_rows_with_and_without_a_system_prompt_share_the_whole_tool_listing(tokenizer):
+    # Tools come before the system prompt so every prompt starts with the same ~150
+    # tokens: training runs that prefix once per batch, the server can reuse its cache.
+    bare = _conversation(ARGS)[1:]
+    assert bare[0]["role"] == "user"
+    with_system = _render(tokenizer, _conversation(ARGS))
+    without = _render(tokenizer, bare)
+    listing_end = with_system.index("or answer directly.") + len("or answer directly.")
+    assert without[:listing_end] == with_system[:listing_end]

@@ -27,7 +27,7 @@ from punie.model.gguf_header import GGML_TYPES, ggml_type_name, gguf_tensor_type
 from punie.model.template import install_chat_template
 
 # Bump when the output of a conversion changes, so cached conversions are redone.
-CONVERTER_VERSION = 1
+CONVERTER_VERSION = 2
 
 SUPPORTED_ARCHS = ("llama", "qwen2")
 GROUP_SIZE = 32  # every GGUF block type mlx reads has 32 weights per block

@@ -5,7 +5,9 @@ so that mlx_lm.server's `json_tools` parser recognises them (it is picked when t
 template contains `<tool_call>` and `tool_call.name`). Tools are listed in the
 system turn as one compact signature line each instead of their full JSON schema:
 on a 2-core CPU every prompt token costs, and a 135M model reads a signature as
-well as a schema.
+well as a schema. The listing comes before the system prompt, so prompts with
+different system prompts (or none) still share those ~150 tokens: training runs a
+shared prefix once per batch (punie.train.loss), and a server can reuse its cache.
 
 Arguments render as a JSON object whether the message holds them as a dict (what
 mlx_lm.server passes) or as the OpenAI JSON string (what training data holds):
@@ -29,9 +31,7 @@ CHAT_TEMPLATE = (
     "{%- set ns = namespace(start=0) -%}"
     "{%- if messages and messages[0].role == 'system' -%}{%- set ns.start = 1 -%}{%- endif -%}"
     "{%- if tools -%}"
-    "{{- '<|im_start|>system\\n' -}}"
-    "{%- if ns.start == 1 -%}{{- messages[0].content + '\\n' -}}{%- endif -%}"
-    "{{- 'Tools:\\n' -}}"
+    "{{- '<|im_start|>system\\nTools:\\n' -}}"
     "{%- for tool in tools -%}"
     "{%- set f = tool.function if tool.function is defined else tool -%}"
     "{%- set params = f.parameters if f.parameters is defined else {} -%}"
@@ -47,7 +47,9 @@ CHAT_TEMPLATE = (
     "{{- '\\n' -}}"
     "{%- endfor -%}"
     '{{- \'Call a tool as <tool_call>{"name": ..., "arguments": {...}}</tool_call>\''
-    " + ' or answer directly.<|im_end|>\\n' -}}"
+    " + ' or answer directly.' -}}"
+    "{%- if ns.start == 1 -%}{{- '\\n' + messages[0].content -}}{%- endif -%}"
+    "{{- '<|im_end|>\\n' -}}"
     "{%- elif ns.start == 1 -%}"
     "{{- '<|im_start|>system\\n' + messages[0].content + '<|im_end|>\\n' -}}"
     "{%- endif -%}"

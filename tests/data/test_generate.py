@@ -44,6 +44,25 @@ def test_pools_share_no_phrasing_or_value():
     for field in ("dirs", "files", "patterns", "read", "write", "list_dir", "search", "run", "qa"):
         assert not set(getattr(TRAIN, field)) & set(getattr(HELDOUT, field)), field
     assert not {c[0] for c in TRAIN.commands} & {c[0] for c in HELDOUT.commands}
+    assert not {c[0] for c in TRAIN.contents} & {c[0] for c in HELDOUT.contents}
+    assert not {q for q, _ in TRAIN.qa} & {q for q, _ in HELDOUT.qa}
+
+
+def test_train_argument_values_rarely_repeat():
+    # A handful of values repeated in every row teaches a small model to emit them
+    # instead of copying the one the user names.
+    rows = generate_tools(600, seed=3)["train"]
+    calls = [
+        json.loads(c["function"]["arguments"])
+        for r in rows
+        for m in r["messages"]
+        for c in m.get("tool_calls") or ()
+    ]
+    paths = [a["path"] for a in calls if "path" in a]
+    commands = [a["command"] for a in calls if "command" in a]
+    assert len(set(paths)) > len(paths) / 3
+    assert max(paths.count(p) for p in set(paths)) < len(paths) / 20
+    assert len(set(commands)) >= 25
 
 
 def test_train_traces_are_expanded_to_end_at_each_assistant_turn():

@@ -11,6 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from punie.data.gen_python import qa_pairs
+from punie.data.gen_vocab import (
+    OTHER_SYSTEM_PROMPTS,
+    SMALL_TALK,
+    TECH_QA,
+    TRAIN_COMMANDS,
+    TRAIN_CONTENTS,
+    TRAIN_DIRS,
+    TRAIN_FILES,
+    TRAIN_PATTERNS,
+)
+from punie.toolspec import SYSTEM_PROMPT
 
 
 @dataclass(frozen=True)
@@ -32,63 +43,21 @@ class Pool:
     list_then_read: tuple[str, ...]
     test_then_read: tuple[str, ...]
     qa: tuple[tuple[str, str], ...]  # questions answered without tools (from gen_python)
+    # Weights of gen_tools.CATEGORIES in the mix, and the system turns drawn per row:
+    # mostly the agent's own prompt (punie.agent sends the same words, so the tuned
+    # model sees at serve time what it trained on), None for clients that send none.
+    # The held-out pool keeps the mix its committed suites were generated with.
+    weights: tuple[int, ...] = (14, 12, 10, 14, 14, 16, 20)
+    system_prompts: tuple[str | None, ...] = (SYSTEM_PROMPT, SYSTEM_PROMPT, None)
 
 
 TRAIN = Pool(
-    dirs=("src/app", "src/utils", "lib", "tests", "docs", "scripts", "src/api", "app/models"),
+    dirs=TRAIN_DIRS,
     roots=(".", "./"),
-    files=(
-        "main.py",
-        "config.py",
-        "models.py",
-        "utils.py",
-        "README.md",
-        "setup.cfg",
-        "requirements.txt",
-        "test_models.py",
-        "views.py",
-        "db.py",
-    ),
-    contents=(
-        ("greet.py", "a greet function", "def greet(name):\n    return f'Hi {name}'\n"),
-        ("notes.txt", "a shopping note", "buy milk and eggs\n"),
-        ("add.py", "an add function", "def add(a, b):\n    return a + b\n"),
-        ("version.py", "the version string", "__version__ = '1.2.0'\n"),
-        ("todo.md", "a todo list", "- write tests\n- fix login bug\n"),
-        ("settings.ini", "debug settings", "[app]\ndebug = true\n"),
-    ),
-    patterns=(
-        "TODO",
-        "parse_config",
-        "import requests",
-        "def main",
-        "FIXME",
-        "logger.warning",
-        "SECRET_KEY",
-        "class User",
-    ),
-    commands=(
-        ("pytest -q", "12 passed in 0.8s", "All 12 tests pass."),
-        ("git status", "nothing to commit, working tree clean", "The working tree is clean."),
-        ("ruff check .", "All checks passed!", "Ruff finds no problems."),
-        ("python --version", "Python 3.11.7", "It is Python 3.11.7."),
-        ("ls -la", "total 8\nmain.py\nREADME.md", "The folder holds main.py and README.md."),
-        ("pip list", "requests 2.31.0\nrich 13.7.0", "requests and rich are installed."),
-        (
-            "git diff --stat",
-            "2 files changed, 9 insertions(+)",
-            "Two files changed, 9 lines added.",
-        ),
-        (
-            "python main.py --help",
-            "usage: main.py [-h] [--port PORT]",
-            "It takes an optional --port.",
-        ),
-        ("pytest -q tests/test_db.py", "3 passed in 0.2s", "The 3 database tests pass."),
-        ("git branch", "* main\n  feature/login", "You are on main; feature/login also exists."),
-        ("wc -l main.py", "42 main.py", "main.py has 42 lines."),
-        ("black --check .", "All done! 14 files would be left unchanged.", "Formatting is clean."),
-    ),
+    files=TRAIN_FILES,
+    contents=TRAIN_CONTENTS,
+    patterns=TRAIN_PATTERNS,
+    commands=TRAIN_COMMANDS,
     read=(
         "Show me {path}.",
         "What's in {path}?",
@@ -98,6 +67,18 @@ TRAIN = Pool(
         "Let me see {path}.",
         "read {path}",
         "What does the file {path} say?",
+        "cat {path}",
+        "Open up {path}.",
+        "Show {path}.",
+        "I'd like to see {path}.",
+        "Read the file {path}.",
+        "View {path}.",
+        "Check the contents of {path}.",
+        "Give me the text of {path}.",
+        "Could you open {path}?",
+        "Show me what {path} says.",
+        "Open the file {path}.",
+        "What is written in {path}?",
     ),
     write=(
         "Create {path} with {desc}.",
@@ -105,6 +86,16 @@ TRAIN = Pool(
         "Make a file {path} holding {desc}.",
         "Save {desc} into {path}.",
         "Please add {path} containing {desc}.",
+        "Add a new file {path} with {desc}.",
+        "Create a file called {path} containing {desc}.",
+        "Write a file {path} that has {desc}.",
+        "Store {desc} in {path}.",
+        "Can you create {path} holding {desc}?",
+        "Set up {path} with {desc} in it.",
+        "Overwrite {path} with {desc}.",
+        "Write {path}: {desc}.",
+        "Make {path} and put {desc} in it.",
+        "Save a file {path} with {desc}.",
     ),
     list_dir=(
         "What files are in {path}?",
@@ -112,6 +103,15 @@ TRAIN = Pool(
         "Show me the contents of the {path} folder.",
         "ls {path}",
         "What's inside {path}?",
+        "List the files in {path}.",
+        "What's in the {path} directory?",
+        "Show the folder {path}.",
+        "Which files live in {path}?",
+        "Give me the file list for {path}.",
+        "Can you list the directory {path}?",
+        "List everything under {path}.",
+        "What is in folder {path}?",
+        "Show me the files of {path}.",
     ),
     search=(
         "Find {pattern} in the code.",
@@ -119,11 +119,25 @@ TRAIN = Pool(
         "Search for {pattern}.",
         "grep for {pattern}",
         "Which files mention {pattern}?",
+        "Search the codebase for {pattern}.",
+        "Find all occurrences of {pattern}.",
+        "Where do we use {pattern}?",
+        "grep {pattern}",
+        "Look for {pattern} across the project.",
+        "Find every place that has {pattern}.",
+        "Is {pattern} used anywhere?",
+        "Show me where {pattern} shows up.",
+        "Search the project for {pattern}.",
     ),
     search_in=(
         "Search {path} for {pattern}.",
         "Look for {pattern} inside {path}.",
         "Find {pattern} under {path}.",
+        "grep {pattern} in {path}",
+        "Search for {pattern} in {path}.",
+        "Find uses of {pattern} in {path}.",
+        "Does {path} mention {pattern}?",
+        "Which files in {path} contain {pattern}?",
     ),
     run=(
         "Run {command}.",
@@ -133,20 +147,41 @@ TRAIN = Pool(
         "run {command}",
         "What does `{command}` say?",
         "Try {command}.",
+        "Run `{command}`.",
+        "Execute `{command}`.",
+        "Please run {command} for me.",
+        "Can you execute {command}?",
+        "Run this: {command}",
+        "Go ahead and run {command}.",
+        "Launch {command}.",
+        "Run the command {command}.",
+        "Fire off `{command}`.",
     ),
     find_then_read=(
         "Find where {pattern} is defined and show me that file.",
         "Locate {pattern} and open the file it is in.",
+        "Search for {pattern}, then show me the file that has it.",
+        "Which file has {pattern}? Open it.",
     ),
     list_then_read=(
         "Look in {path} and open the first file.",
         "Check what is in {path}, then read the first file.",
+        "List {path} and show me the first file in it.",
+        "Open the first file you find in {path}.",
     ),
     test_then_read=(
         "Run the tests and show me the failing file.",
         "Run pytest and open the file that fails.",
+        "Run the tests, then open whatever fails.",
+        "Test the project and show me the file with the failure.",
     ),
-    qa=qa_pairs(heldout=False),
+    qa=qa_pairs(heldout=False) + SMALL_TALK + TECH_QA,
+    # More direct answers than the held-out mix (26% instead of 20%), and other
+    # clients' system prompts: the tuned model must keep answering questions without a
+    # tool. Measured on the demo (see flywheel/demo_recipe.py): 20% left it calling
+    # tools on 6 of the 14 no-tool cases; 34% kept 12 of 14 but cost tools accuracy.
+    weights=(13, 11, 10, 13, 13, 14, 26),
+    system_prompts=(SYSTEM_PROMPT, SYSTEM_PROMPT, SYSTEM_PROMPT, None, *OTHER_SYSTEM_PROMPTS),
 )
 
 HELDOUT = Pool(

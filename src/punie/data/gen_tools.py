@@ -15,7 +15,7 @@ from typing import Any
 
 from punie.data.gen_pools import HELDOUT, TRAIN, Pool
 from punie.data.schema import tool_call
-from punie.toolspec import AGENT_TOOLS, SYSTEM_PROMPT
+from punie.toolspec import AGENT_TOOLS
 
 CATEGORIES = (
     "read_file",
@@ -26,11 +26,6 @@ CATEGORIES = (
     "multi_step",
     "no_tool",
 )
-_WEIGHTS = (14, 12, 10, 14, 14, 16, 20)
-# The agent's own system prompt (punie.agent uses the same words) on most rows, so the
-# tuned model sees at serve time what it trained on; some rows have none, for clients
-# that send none. Each costs ~8 tokens on top of the ~150-token tool listing.
-SYSTEM_PROMPTS = (SYSTEM_PROMPT, SYSTEM_PROMPT, None)
 
 Msgs = list[dict[str, Any]]
 
@@ -175,7 +170,7 @@ _BUILDERS: dict[str, Callable[[random.Random, Pool], Msgs]] = {
 def tool_example(rng: random.Random, pool: Pool, category: str) -> dict[str, Any]:
     """One chat row of the given category drawn from the pool."""
     messages = _BUILDERS[category](rng, pool)
-    system = rng.choice(SYSTEM_PROMPTS)
+    system = rng.choice(pool.system_prompts)
     if system:
         messages = [{"role": "system", "content": system}, *messages]
     return {"messages": messages, "tools": AGENT_TOOLS, "category": category}
@@ -188,7 +183,7 @@ def _unique_examples(
     from punie.data.validate import near_key
 
     rng = random.Random(seed)
-    weights = [w for c, w in zip(CATEGORIES, _WEIGHTS, strict=True) if c in categories]
+    weights = [w for c, w in zip(CATEGORIES, pool.weights, strict=True) if c in categories]
     seen: set[str] = set()
     out: list[dict[str, Any]] = []
     attempts = 0

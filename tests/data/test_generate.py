@@ -111,3 +111,11 @@ def test_python_set_has_unique_requests_and_disjoint_heldout(tmp_path):
     generate("python", tmp_path / "py", n=500, seed=0)
     report = validate_path(tmp_path / "py")
     assert report.ok and not report.warnings
+
+
+def test_every_pool_value_makes_a_valid_row():
+    # An empty tool result or file content fails validation only when a seed draws it.
+    for pool in (TRAIN, HELDOUT):
+        assert all(cmd and out and summary for cmd, out, summary in pool.commands)
+        assert all(name and desc and text for name, desc, text in pool.contents)
+        assert all(q and a for q, a in pool.qa)

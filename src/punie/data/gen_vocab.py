@@ -208,7 +208,7 @@ TRAIN_COMMANDS = (
     ("git show --stat HEAD", "1 file changed", "The last commit changed one file."),
     ("pip install -e .", "Successfully installed demo-0.1", "The package is installed."),
     ("python -m pytest -k login", "2 passed, 10 deselected", "Both login tests pass."),
-    ("flake8 src", "", "flake8 reports nothing."),
+    ("flake8 src", "src/app.py:3:1: F401 'os' imported but unused", "One unused import."),
     ("isort --check .", "Skipped 2 files", "Imports are sorted."),
     ("coverage report", "TOTAL 88%", "Coverage is 88%."),
     ("uv sync", "Resolved 12 packages", "The environment is in sync."),

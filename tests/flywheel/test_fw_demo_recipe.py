@@ -75,3 +75,10 @@ def test_bad_configs_fail_before_any_stage(tmp_path: Path):
     bad.write_text("[data]\nn = -1\n")
     with pytest.raises(PunieError, match="data.n"):
         load_config(bad)
+
+
+def test_report_prints_losses_to_four_significant_digits():
+    from punie.flywheel.report import _loss
+
+    assert _loss(0.04661582410335541) == "0.04662"
+    assert _loss(None) == "-"

@@ -55,7 +55,13 @@ def _env():
         undefined=jinja2.StrictUndefined,
     )
     env.filters["pretty"] = _pretty
+    env.filters["loss"] = _loss
     return env
+
+
+def _loss(value: Any) -> str:
+    """A loss as people read it (4 significant digits); "-" when there is none."""
+    return "-" if value is None else f"{float(value):.4g}"
 
 
 def render(

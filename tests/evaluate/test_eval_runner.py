@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -78,6 +79,53 @@ async def test_same_run_twice_gives_same_answers(tiny_model: Path, tmp_path: Pat
     a = await evaluate(str(tiny_model), suite, tmp_path / "a", progress=False)
     b = await evaluate(str(tiny_model), suite, tmp_path / "b", progress=False)
     assert [c.raw_text for c in a.cases] == [c.raw_text for c in b.cases]
+
+
+class RecordingServer:
+    """Fake (named so): a loopback OpenAI endpoint that answers after a short delay and
+    records how many requests were in flight when each arrived. The real mlx_lm.server
+    on the tiny model prefills too fast for the order of arrivals to show."""
+
+    def __init__(self):
+        self.in_flight = 0
+        self.seen: list[int] = []  # requests already in flight at each arrival
+
+    async def handle(self, reader, writer):
+        head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+        length = next(
+            int(h.split(":")[1])
+            for h in head.split("\r\n")
+            if h.lower().startswith("content-length:")
+        )
+        await reader.readexactly(length)
+        self.seen.append(self.in_flight)
+        self.in_flight += 1
+        await asyncio.sleep(0.2)
+        self.in_flight -= 1
+        reply = {
+            "choices": [{"message": {"content": "hi"}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens_details": {"cached_tokens": 7}},
+        }
+        body = json.dumps(reply).encode()
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+        writer.write(b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+        await writer.drain()
+        writer.close()
+
+
+async def test_first_case_runs_alone_so_the_rest_find_the_prompt_cache(tmp_path: Path, suite):
+    # mlx_lm.server reuses a finished prompt's KV cache for the common prefix (the
+    # tool listing); cases started together would all miss it.
+    fake = RecordingServer()
+    server = await asyncio.start_server(fake.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        ep = Endpoint(f"http://127.0.0.1:{port}/v1", "m")
+        settings = EvalSettings(concurrency=4)
+        result = await run_suite(ep, suite, tmp_path, settings=settings, progress=False)
+    assert fake.seen[:2] == [0, 0]  # the second arrives only after the first finished
+    assert max(fake.seen) == 3  # then four at a time
+    assert all(c.cached_tokens == 7 for c in result.cases)
 
 
 async def test_server_killed_mid_run_then_resume(tiny_model: Path, tmp_path: Path, suite):

@@ -28,6 +28,7 @@ class CaseResult(BaseModel):
     calls: list[dict[str, Any]] = Field(default_factory=list)
     finish_reason: str | None = None
     latency_s: float | None = None
+    cached_tokens: int | None = None  # prompt tokens the server reused (None: not reported)
 
 
 class CategoryScore(BaseModel):

@@ -130,7 +130,8 @@ async def ask(client, endpoint: Endpoint, body: dict, s: EvalSettings, decode) -
         if resp.status_code != 200:
             return Answer(error=f"server_error: HTTP {resp.status_code}: {resp.text[:300]}")
         try:
-            choice = resp.json()["choices"][0]
+            reply = resp.json()
+            choice = reply["choices"][0]
         except (ValueError, KeyError, IndexError) as exc:
             return Answer(error=f"server_error: unexpected response ({exc}): {resp.text[:300]}")
         message = choice.get("message") or {}
@@ -143,7 +144,14 @@ async def ask(client, endpoint: Endpoint, body: dict, s: EvalSettings, decode) -
             tool_calls=message.get("tool_calls") or [],
             finish_reason=choice.get("finish_reason"),
             raw_text=raw,
+            cached_tokens=_cached_tokens(reply),
         )
+
+
+def _cached_tokens(reply: dict) -> int | None:
+    details = (reply.get("usage") or {}).get("prompt_tokens_details") or {}
+    cached = details.get("cached_tokens")
+    return cached if isinstance(cached, int) else None
 
 
 def _read_done(cases_path: Path) -> dict[str, CaseResult]:
@@ -230,15 +238,26 @@ async def run_suite(
             calls=verdict.calls,
             finish_reason=answer.finish_reason,
             latency_s=round(latency, 3),
+            cached_tokens=answer.cached_tokens,
         )
         atomic.append_jsonl(cases_path, result.model_dump(mode="json"))
         return result
 
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(limits=limits, timeout=settings.timeout_s) as client:
-        tasks = [asyncio.create_task(one(client, c)) for c in todo]
         bar = _progress(progress, suite.name, len(suite.cases), len(suite.cases) - len(todo))
+        tasks: list[asyncio.Task] = []
         try:
+            # One case first, alone: mlx_lm.server keeps its KV cache and reuses the
+            # longest common prefix for later prompts. Every case shares the tool
+            # listing and system turn (~80% of each prompt), so the rest then prefill
+            # only their own few tokens; started together, they would all miss the
+            # cache and prefill everything. Measured on the demo's 36 tools cases at
+            # concurrency 8: 37 s unprimed, 32 s primed.
+            for first in todo[:1] if concurrency > 1 else []:
+                tasks.append(asyncio.create_task(one(client, first)))
+                await asyncio.wait(tasks)
+            tasks += [asyncio.create_task(one(client, c)) for c in todo[len(tasks) :]]
             for fut in asyncio.as_completed(tasks):
                 r = await fut
                 done[r.id] = r

@@ -64,6 +64,7 @@ class Answer:
     finish_reason: str | None = None
     raw_text: str | None = None  # the whole generation, tool-call markup included
     error: str | None = None  # "server_error: ..." or "timeout: ..."
+    cached_tokens: int | None = None  # prompt tokens the server took from its KV cache
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,18 @@
 """One training step of the demo recipe: mlx-lm's full loss against Punie's, in one run.
 
-Three compiled steps of the same LoRA model (the demo recipe: SmolLM2-135M, rank 8,
+Four compiled steps of the same LoRA model (the demo recipe: SmolLM2-135M, rank 8,
 top 8 layers, batch 4, mask_prompt) on the same real batches of the demo's data
 (`punie data generate tools --n 400 --seed 0`), in one fast-BLAS child:
 
   full    mlx-lm's `default_loss`: LM head + full-vocab cross-entropy at every position
   head    head + cross-entropy only at the loss positions
-  punie   that, and the body runs each prompt prefix the rows of a batch share once
-          (`punie.train.loss`), which is what `punie train` does with mask_prompt
+  prefix  that, and the body runs each prompt prefix the rows of a batch share once
+  punie   that, and a prefix's states below the lowest adapted layer are computed
+          once per run, not per step (`punie.train.loss`): what `punie train` does
+          with mask_prompt
 
 The box is shared and its load swings by 2x within minutes, so the sides alternate
-per batch (each batch is timed full, head, punie back to back), every shape is
+per batch (each batch is timed full, head, prefix, punie back to back), every shape is
 compiled in an untimed pass first, and each (batch, side) keeps its best of
 `--rounds`. Printed: mean s/step per side (wall and CPU time) and the ratios.
 
@@ -27,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-SIDES = ("full", "head", "punie")
+SIDES = ("full", "head", "prefix", "punie")
 
 
 def child(data: Path, steps: int, rounds: int) -> dict:
@@ -58,7 +60,8 @@ def child(data: Path, steps: int, rounds: int) -> dict:
     fns = {
         "full": engine.make_step(model, opt, 1, selective=False),
         "head": engine.make_step(model, opt, 1, selective=True, share_prefix=False),
-        "punie": engine.make_step(model, opt, 1, selective=True, share_prefix=True),
+        "prefix": engine.make_step(model, opt, 1, selective=True, freeze_prefix=False),
+        "punie": engine.make_step(model, opt, 1, selective=True),
     }
     model.train()
     wall = {s: [float("inf")] * steps for s in SIDES}
@@ -119,11 +122,13 @@ def main() -> None:
         mean = {s: sum(res[clock][s]) / args.steps for s in SIDES}
         print(
             f"{clock:4s} s/step: full {mean['full']:.2f}  head {mean['head']:.2f}  "
-            f"punie {mean['punie']:.2f}   full/head x{mean['full'] / mean['head']:.2f}  "
+            f"prefix {mean['prefix']:.2f}  punie {mean['punie']:.2f}   "
+            f"full/head x{mean['full'] / mean['head']:.2f}  "
+            f"prefix/punie x{mean['prefix'] / mean['punie']:.2f}  "
             f"full/punie x{mean['full'] / mean['punie']:.2f}"
         )
     for side in SIDES:
-        print(f"  {side:5s} wall per batch {[round(t, 2) for t in res['wall'][side]]}")
+        print(f"  {side:6s} wall per batch {[round(t, 2) for t in res['wall'][side]]}")
 
 
 if __name__ == "__main__":

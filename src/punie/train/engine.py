@@ -20,7 +20,16 @@ from mlx_lm.tuner.utils import linear_to_lora_layers
 
 from punie.train.batches import collate
 from punie.train.config import TrainConfig
-from punie.train.loss import head_of, loss_args, prefix_loss, selective_loss, supports_prefix
+from punie.train.loss import (
+    FrozenPrefixes,
+    frozen_layers,
+    frozen_prefix_loss,
+    head_of,
+    loss_args,
+    prefix_loss,
+    selective_loss,
+    supports_prefix,
+)
 
 
 class ConfigMismatch(ValueError):
@@ -112,14 +121,16 @@ def make_step(
     grad_accum: int,
     selective: bool = False,
     share_prefix: bool = True,
+    freeze_prefix: bool = True,
 ):
     """mlx-lm's compiled step: forward+backward, gradient accumulation, all-reduce, update.
 
     `selective` (used with mask_prompt) computes the LM head and cross-entropy only at
     the positions the loss counts and, with `share_prefix` (see `can_share_prefix`),
-    runs each prompt prefix the rows of a batch share once (`punie.train.loss`); same
-    loss and gradients, and a model without a known body/head split keeps mlx-lm's
-    full loss. The returned
+    runs each prompt prefix the rows of a batch share once (`punie.train.loss`), and
+    with `freeze_prefix` reuses a prefix's states below the lowest trained layer
+    across steps; same loss and gradients, and a model without a known body/head
+    split keeps mlx-lm's full loss. The returned
     `step(batch, lengths, prev_grad, do_update)` has the same signature either way.
     """
     head = head_of(model) if selective else None
@@ -147,9 +158,12 @@ def make_step(
         return step, state
 
     prefix_ok = share_prefix and supports_prefix(model)
+    n_frozen = frozen_layers(model) if prefix_ok and freeze_prefix else 0
+    frozen = FrozenPrefixes(model, n_frozen) if n_frozen else None
     grads = {
         "selective": nn.value_and_grad(model, lambda m, *a: selective_loss(m, head, *a)),
         "prefix": nn.value_and_grad(model, lambda m, *a: prefix_loss(m, head, *a)),
+        "frozen_prefix": nn.value_and_grad(model, lambda m, *a: frozen_prefix_loss(m, head, *a)),
     }
 
     def compiled(kind):
@@ -163,9 +177,10 @@ def make_step(
     steps = {kind: compiled(kind) for kind in grads}
 
     def step(batch, lengths, prev_grad, do_update):
-        kind, args = loss_args(batch, lengths, prefix_ok)
+        kind, args = loss_args(batch, lengths, prefix_ok, frozen)
         return steps[kind](args, prev_grad, do_update)
 
+    step.frozen = frozen  # what the step caches, for tests and benchmarks
     return step, state
 
 

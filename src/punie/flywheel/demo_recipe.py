@@ -8,9 +8,11 @@ Cost model measured with mlx-lm 0.32 on this box (SmolLM2-135M, float32):
 - an example is the ~150-token tool listing (shared by every row, run once per
   batch) + a ~60-token user request and assistant turn;
 - a training step (punie.train: loss only at the trained positions, shared prefix
-  once) costs ~0.4-0.45 s per example at batch 4, 8 or 16 and with 4 or 8 adapted
-  layers: the forward pass over all 30 layers dominates, so the budget buys a
-  number of examples (~400 in 200 s), not a number of steps;
+  once, its frozen-layer states once per run) costs ~0.45 s per example at batch 4
+  (~0.5 s before the frozen-layer reuse, the same at batch 4, 8 or 16 and with 4 or
+  8 adapted layers): the forward pass over the suffixes through all 30 layers
+  dominates, so the budget buys a number of examples (~400 in ~175 s), not a number
+  of steps;
 - the base model, offered tools, rarely calls one and rambles for its whole token
   budget: the base evaluation (50 cases, 64 tokens) takes ~53 s, the adapted one
   ~35 s.
@@ -61,8 +63,9 @@ DEMO_TRAIN = {
     "lr_schedule": "linear",
     "warmup_steps": 10,
     "min_learning_rate": 2e-5,
-    # 100 steps x ~2 s (batch 4 x ~210 tokens, the tool listing run once per batch)
-    # is what the 6-minute budget leaves after two evaluations (~45 s and ~40 s).
+    # 100 steps x ~1.75 s (batch 4 x ~210 tokens; the tool listing's frozen-layer
+    # states computed once) fit the 6-minute budget beside two evaluations (~50-60 s
+    # and ~37 s) with about a minute to spare on this box.
     # Constant 3e-4: 40 steps 7/36 (at 5e-4); 120 steps 11/36 + 11/14 in 230 s.
     # Batch 8 x 50 steps at constant 5e-4 (the same 400 examples, 177 s): seed 0
     # 12/36 + 13/14, but seed 1 5/36 + 10/14, so not kept.

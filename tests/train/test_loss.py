@@ -313,3 +313,19 @@ def test_compiled_step_with_a_frozen_prefix_matches_the_full_step(top_lora, pref
     # float-order difference moves a weight by up to ~1e-5 (weights are ~0.1).
     for name, w in w_full.items():
         np.testing.assert_allclose(np.array(w_fro[name]), np.array(w), rtol=1e-4, atol=2e-5)
+
+
+def test_frozen_prefixes_stay_within_their_byte_budget(top_lora):
+    import mlx.core as mx
+
+    from punie.train.loss import FrozenPrefixes
+
+    model, _ = top_lora
+    one = FrozenPrefixes(model, 1)
+    one.states(mx.array([[1, 2, 3, 4]]))
+    size = next(iter(one._sizes.values()))
+    cache = FrozenPrefixes(model, 1, max_bytes=2 * size)
+    for first in (1, 5, 9):
+        cache.states(mx.array([[first, 2, 3, 4]]))
+    assert len(cache._rows) == 2  # the oldest of three went
+    assert np.asarray([5, 2, 3, 4], np.int32).tobytes() in cache._rows

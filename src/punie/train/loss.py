@@ -190,11 +190,13 @@ def frozen_layers(model) -> int:
 
 class FrozenPrefixes:
     """Per-prefix-row states at the top of the frozen layers: the hidden state entering
-    layer `n` and each frozen layer's keys and values. Bounded, oldest dropped first."""
+    layer `n` and each frozen layer's keys and values. Bounded in bytes (a long prefix
+    of a big model holds hundreds of MB), oldest dropped first."""
 
-    def __init__(self, model, n: int, capacity: int = 64):
-        self.model, self.n, self.capacity = model, n, capacity
+    def __init__(self, model, n: int, max_bytes: int = 512 << 20):
+        self.model, self.n, self.max_bytes = model, n, max_bytes
         self._rows: dict[bytes, tuple] = {}
+        self._sizes: dict[bytes, int] = {}
 
     def _row(self, ids):
         import mlx.core as mx
@@ -211,9 +213,11 @@ class FrozenPrefixes:
                 kvs.append((kv.keys, kv.values))
             hit = (h, kvs)
             mx.eval(hit)
-            if len(self._rows) >= self.capacity:
-                self._rows.pop(next(iter(self._rows)))
-            self._rows[key] = hit
+            size = h.nbytes + sum(k.nbytes + v.nbytes for k, v in kvs)
+            while self._rows and sum(self._sizes.values()) + size > self.max_bytes:
+                oldest = next(iter(self._rows))
+                del self._rows[oldest], self._sizes[oldest]
+            self._rows[key], self._sizes[key] = hit, size
         return hit
 
     def states(self, prefix):

@@ -119,3 +119,19 @@ def test_every_pool_value_makes_a_valid_row():
         assert all(cmd and out and summary for cmd, out, summary in pool.commands)
         assert all(name and desc and text for name, desc, text in pool.contents)
         assert all(q and a for q, a in pool.qa)
+
+
+def test_no_training_row_asks_what_a_builtin_suite_asks():
+    # The suites are committed files: a bank that grows must not move their
+    # questions into train (5 of the 14 no-tool questions were there until 25 Nov).
+    from punie.evaluate.suite import builtin_suites, load_suite
+
+    asked = {
+        m["content"].strip()
+        for name in builtin_suites()
+        for case in load_suite(name).cases
+        for m in case.messages
+        if m["role"] == "user"
+    }
+    train = generate_tools(600, seed=0)["train"] + generate_python(500, seed=0)["train"]
+    assert not {t.strip() for t in _user_texts(train)} & asked

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from punie.data.gen_python import qa_pairs
+from punie.data.gen_python import qa_pairs, suite_requests
 from punie.data.gen_vocab import (
     OTHER_SYSTEM_PROMPTS,
     SMALL_TALK,
@@ -202,7 +202,11 @@ TRAIN = Pool(
         "Test everything and open the file of the first failure.",
         "Launch the tests and read the failing file.",
     ),
-    qa=qa_pairs(heldout=False) + SMALL_TALK + TECH_QA,
+    qa=tuple(
+        qa
+        for qa in qa_pairs(heldout=False) + SMALL_TALK + TECH_QA
+        if qa[0].strip() not in suite_requests()
+    ),
     # More direct answers than the held-out mix (26% instead of 20%), and other
     # clients' system prompts: the tuned model must keep answering questions without a
     # tool. Measured on the demo (see flywheel/demo_recipe.py): 20% left it calling

@@ -2,9 +2,9 @@
 directly (no tools). Each item is a distinct request: no prompt is a template filled
 with different values, so the model cannot score by remembering a template.
 
-Items are split in two fixed halves by position (`TRAIN_ITEMS`, `HELDOUT_ITEMS`) so
-the held-out rows of `generate python` and the no-tool evaluation cases never share
-a question with training.
+Items are split in two fixed parts by position (`TRAIN_ITEMS`, `HELDOUT_ITEMS`), and
+every question a built-in suite asks is held out, so the held-out rows of
+`generate python` and the evaluation cases never share a question with training.
 """
 
 from __future__ import annotations
@@ -14,9 +14,32 @@ from typing import Any
 
 from punie.data.python_bank import ITEMS as _ITEMS
 
+
+def suite_requests() -> frozenset[str]:
+    """Every user turn of the built-in evaluation suites.
+
+    The suites are committed files, written before the bank grew; the split by
+    position below then moved 5 of the 14 no-tool questions into train. Whatever a
+    suite asks is held out, whichever position it has in the bank."""
+    from punie.evaluate.suite import builtin_suites, load_suite
+
+    return frozenset(
+        m["content"].strip()
+        for name in builtin_suites()
+        for case in load_suite(name).cases
+        for m in case.messages
+        if m["role"] == "user" and isinstance(m.get("content"), str)
+    )
+
+
+_ASKED = suite_requests()
 # Every fourth item is held out, so each kind of request is on both sides.
-TRAIN_ITEMS = tuple(item for i, item in enumerate(_ITEMS) if i % 4 != 3)
-HELDOUT_ITEMS = tuple(item for i, item in enumerate(_ITEMS) if i % 4 == 3)
+TRAIN_ITEMS = tuple(
+    item for i, item in enumerate(_ITEMS) if i % 4 != 3 and item[1].strip() not in _ASKED
+)
+HELDOUT_ITEMS = tuple(
+    item for i, item in enumerate(_ITEMS) if i % 4 == 3 or item[1].strip() in _ASKED
+)
 
 SYSTEM_PROMPT = "You are a Python expert. Answer concisely."
 

@@ -9,12 +9,14 @@ every question a built-in suite asks is held out, so the held-out rows of
 
 from __future__ import annotations
 
+import functools
 import random
 from typing import Any
 
 from punie.data.python_bank import ITEMS as _ITEMS
 
 
+@functools.cache
 def suite_requests() -> frozenset[str]:
     """Every user turn of the built-in evaluation suites.
 

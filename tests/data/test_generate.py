@@ -135,3 +135,19 @@ def test_no_training_row_asks_what_a_builtin_suite_asks():
     }
     train = generate_tools(600, seed=0)["train"] + generate_python(500, seed=0)["train"]
     assert not {t.strip() for t in _user_texts(train)} & asked
+
+
+def test_train_answers_commands_that_name_no_file_and_calls_tools_for_those_that_do():
+    # Every read/list/run request starts with a command verb; without direct answers to
+    # "Show me how to ..." the tuned model called read_file on them.
+    verbs = ("Show me", "Give me", "Write")
+    answered, called = set(), set()
+    for row in generate_tools(600, seed=0)["train"]:
+        user = next(m["content"] for m in row["messages"] if m["role"] == "user")
+        if not user.startswith(verbs):
+            continue
+        if any(m.get("tool_calls") or m["role"] == "tool" for m in row["messages"]):
+            called.add(user)
+        else:
+            answered.add(user)
+    assert len(answered) >= 5 and len(called) >= 5, (answered, called)

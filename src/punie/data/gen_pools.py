@@ -14,6 +14,7 @@ from punie.data.gen_python import qa_pairs, suite_requests
 from punie.data.gen_vocab import (
     OTHER_SYSTEM_PROMPTS,
     SMALL_TALK,
+    SNIPPET_QA,
     TECH_QA,
     TRAIN_COMMANDS,
     TRAIN_CONTENTS,
@@ -204,7 +205,7 @@ TRAIN = Pool(
     ),
     qa=tuple(
         qa
-        for qa in qa_pairs(heldout=False) + SMALL_TALK + TECH_QA
+        for qa in qa_pairs(heldout=False) + SMALL_TALK + TECH_QA + SNIPPET_QA
         if qa[0].strip() not in suite_requests()
     ),
     # More direct answers than the held-out mix (33% instead of 20%), and other

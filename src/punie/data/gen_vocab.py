@@ -283,3 +283,45 @@ OTHER_SYSTEM_PROMPTS = (
     "You are a helpful assistant.",
     "You help developers with their code; use the tools when needed.",
 )
+
+# Requests phrased as commands ("Show me", "Give me", "Write") that name no file or
+# command, answered with the code itself. Every train request to read, list or run
+# starts with such a verb, so without these the tuned model learns "imperative ->
+# tool call" and calls read_file on "Show me an expression that ...". Measured on the
+# demo, seeds 0/1/2 (tools out of 36, no-tool out of 14): without them 15/12, 20/13,
+# 18/12; with them 12/14, 22/14, 14/13. None of them is a suite question or uses its
+# words ("one-line"); a version that did scored about the same (18/14, 19/12, 16/13).
+SNIPPET_QA = (
+    ("Show me a list comprehension that squares 1 to 5.", "`[n * n for n in range(1, 6)]`"),
+    ("Give me code that counts the words in text.", "`len(text.split())`"),
+    ("Show me how to swap two variables a and b.", "`a, b = b, a`"),
+    ("Write an expression that sums a list nums.", "`sum(nums)`"),
+    (
+        "Show me a dict comprehension mapping words to their lengths.",
+        "`{w: len(w) for w in words}`",
+    ),
+    ("Give me a lambda that doubles a number.", "`lambda x: x * 2`"),
+    ("Show me how to open a file safely in Python.", "`with open(path) as f: data = f.read()`"),
+    ("Write a check that a list xs is empty.", "`not xs`"),
+    ("Show me an f-string that prints a price with two decimals.", "`f'{price:.2f}'`"),
+    ("Give me an expression for the last item of a list xs.", "`xs[-1]`"),
+    (
+        "Show me a loop that prints each index and item of xs.",
+        "`for i, x in enumerate(xs): print(i, x)`",
+    ),
+    ("Write code that keeps the even numbers of nums.", "`[n for n in nums if n % 2 == 0]`"),
+    ("Show me how to merge two dicts a and b.", "`{**a, **b}` (or `a | b` on Python 3.9+)."),
+    ("Give me a snippet that uppercases every string in names.", "`[n.upper() for n in names]`"),
+    ("Show me a try/except that catches a ValueError.", "`try: int(s)\nexcept ValueError: s = 0`"),
+    ("Write an expression that joins words with commas.", "`', '.join(words)`"),
+    (
+        "Show me the syntax of a dataclass with two fields.",
+        "`@dataclass\nclass P:\n    x: int\n    y: int`",
+    ),
+    ("Show me how to find the longest string in words.", "`max(words, key=len)`"),
+    (
+        "Show me how to read an environment variable with a default.",
+        "`os.environ.get('HOME', '/')`",
+    ),
+    ("Write a generator expression for the cubes of nums.", "`(n ** 3 for n in nums)`"),
+)

@@ -46,7 +46,13 @@ def test_bootstrap_is_seeded_and_brackets_the_difference():
 
 @pytest.mark.parametrize(
     ("delta", "label"),
-    [(5.1, "SUCCESS"), (5.0, "MODERATE"), (0.0, "MODERATE"), (-0.1, "REGRESSION")],
+    [
+        (5.1, "SUCCESS"),
+        (5.0, "MODERATE"),
+        (0.1, "MODERATE"),
+        (0.0, "UNCHANGED"),
+        (-0.1, "REGRESSION"),
+    ],
 )
 def test_verdict_thresholds(delta, label):
     assert verdict(delta) == label

@@ -3,8 +3,8 @@
 Paired statistics over the cases both runs share: an exact McNemar test (two-sided
 binomial on the discordant pairs, `math.comb`, no scipy) and a seeded paired
 bootstrap confidence interval of the accuracy difference. The verdict uses the
-point difference: SUCCESS above +5 points, MODERATE from 0 to +5, REGRESSION
-below 0; "not significant" is added when the interval spans 0.
+point difference: SUCCESS above +5 points, MODERATE above 0 up to +5, UNCHANGED
+at exactly 0, REGRESSION below 0; "not significant" is added when the interval spans 0.
 """
 
 from __future__ import annotations
@@ -50,8 +50,11 @@ def bootstrap_ci(
 def verdict(delta_points: float) -> str:
     if delta_points > SUCCESS_POINTS:
         return "SUCCESS"
-    if delta_points >= 0:
+    if delta_points > 0:
         return "MODERATE"
+    # "MODERATE" read as a small gain on a suite that stayed where it was
+    if delta_points == 0:
+        return "UNCHANGED"
     return "REGRESSION"
 
 

@@ -16,7 +16,7 @@ TEMPLATE = Path(__file__).parent / "templates" / "report.html.j2"
 def verdict(comparisons: dict[str, Any], targets: dict[str, float] | None) -> dict[str, Any]:
     """`targets`: {"tools": 40} means the tools suite must gain >= 40 points;
     {"no-tool": -5} means no-tool may lose at most 5. Without targets, each suite's
-    own compare verdict (SUCCESS/MODERATE/REGRESSION) is reported."""
+    own compare verdict (SUCCESS/MODERATE/UNCHANGED/REGRESSION) is reported."""
     lines = []
     met = True
     for name, c in comparisons.items():

@@ -65,3 +65,23 @@ def test_generated_data_cache_follows_the_generator_source(monkeypatch):
     before = pipeline.generated_data_dir(DEMO)
     monkeypatch.setattr(pipeline, "_generator_fingerprint", lambda: "new")
     assert pipeline.generated_data_dir(DEMO) != before
+
+
+def test_cached_runs_and_evaluations_are_not_reused_under_another_software_stack(tmp_path):
+    # A newer Punie or mlx-lm may train or score differently: its results are new ones.
+    from punie.evaluate.suite import load_suite
+    from punie.flywheel.config import EvalSpec
+    from punie.flywheel.evals import eval_key
+    from punie.flywheel.pipeline import train_key
+    from punie.flywheel.stages import software_stack
+    from punie.train.config import TrainConfig
+
+    here = software_stack()
+    assert here["punie"] and here["mlx"] and here["mlx-lm"]
+    newer = {**here, "mlx-lm": "999.0"}
+    cfg = TrainConfig(model="m", data=tmp_path)
+    assert train_key(cfg, "m1", "d1") == train_key(cfg, "m1", "d1", here)
+    assert train_key(cfg, "m1", "d1", newer) != train_key(cfg, "m1", "d1", here)
+    suite, spec = load_suite("no-tool"), EvalSpec(suites=("no-tool",))
+    assert eval_key("m1", None, suite, spec) == eval_key("m1", None, suite, spec, here)
+    assert eval_key("m1", None, suite, spec, newer) != eval_key("m1", None, suite, spec, here)

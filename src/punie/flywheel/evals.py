@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from punie.flywheel.config import EvalSpec
-from punie.flywheel.stages import content_hash
+from punie.flywheel.stages import content_hash, software_stack
 
 KEY_FILE = "flywheel-key.json"
 
@@ -30,8 +30,13 @@ def settings_for(spec: EvalSpec):
     )
 
 
-def eval_key(model_hash: str, adapter_key: str | None, suite, spec: EvalSpec) -> str:
-    return content_hash(model_hash, adapter_key, suite.fingerprint(), spec.model_dump())
+def eval_key(
+    model_hash: str, adapter_key: str | None, suite, spec: EvalSpec, stack: dict | None = None
+) -> str:
+    """The cache key of one suite's evaluation; `stack` as in `pipeline.train_key` (the
+    server and the scorer come with the installed versions)."""
+    fields = (model_hash, adapter_key, suite.fingerprint(), spec.model_dump())
+    return content_hash(*fields, stack or software_stack())
 
 
 def cached_result(out_dir: Path, key: str):

@@ -21,7 +21,7 @@ from punie import atomic, paths
 from punie.errors import PunieError
 from punie.flywheel import evals
 from punie.flywheel.config import FlywheelConfig
-from punie.flywheel.stages import StageLog, content_hash
+from punie.flywheel.stages import StageLog, content_hash, software_stack
 
 RESULT_FILE = "flywheel.json"
 
@@ -194,11 +194,14 @@ def validate_data(data: Path, model_path: Path, check_format: bool) -> dict[str,
 # --- training -----------------------------------------------------------------------
 
 
-def train_key(train_cfg, model_hash: str, data_hash: str) -> str:
+def train_key(train_cfg, model_hash: str, data_hash: str, stack: dict | None = None) -> str:
+    """The cache key of a training run. `stack` (default: the installed Punie, mlx,
+    mlx-lm and Python versions) is part of it: another version may train differently,
+    and a reused run would report the old code's numbers as the new one's."""
     dump = train_cfg.dump()
     dump.pop("data", None)
     dump.pop("model", None)
-    return content_hash("train", dump, model_hash, data_hash)
+    return content_hash("train", dump, model_hash, data_hash, stack or software_stack())
 
 
 def finished_run(run_dir: Path):

@@ -27,6 +27,13 @@ def content_hash(*parts: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def software_stack() -> dict[str, str | None]:
+    """The versions a cached result depends on: Punie, mlx, mlx-lm and Python."""
+    from punie.train.rundir import versions
+
+    return versions()
+
+
 def files_hash(folder: Path, pattern: str = "*.jsonl") -> str:
     h = hashlib.sha256()
     for p in sorted(Path(folder).glob(pattern)):

@@ -151,3 +151,16 @@ def test_train_answers_commands_that_name_no_file_and_calls_tools_for_those_that
         else:
             answered.add(user)
     assert len(answered) >= 5 and len(called) >= 5, (answered, called)
+
+
+def test_train_answers_many_closing_thanks_directly():
+    # Requests to act are statements; with 4 statements of thanks in train, tuned
+    # adapters called a tool on "Thanks, that's all for now.".
+    thanks = set()
+    for row in generate_tools(600, seed=0)["train"]:
+        if any(m.get("tool_calls") for m in row["messages"]):
+            continue
+        user = next(m["content"] for m in row["messages"] if m["role"] == "user")
+        if not user.rstrip().endswith("?") and ("thank" in user.lower() or "cheers" in user):
+            thanks.add(user)
+    assert len(thanks) >= 8, thanks

@@ -237,6 +237,27 @@ SMALL_TALK = (
     ("OK, that's it for today.", "Sounds good. See you next time."),
     ("Hey", "Hey! What do you need?"),
     ("Cheers, that fixed it.", "Great to hear."),
+    # Closing remarks. Nearly every train request to act is a statement ending in ".",
+    # and only 5 small-talk rows were statements of thanks, so tuned adapters called a
+    # tool on "Thanks, that's all for now." (12 of 17 adapters measured on 25 Nov).
+    # Written after reading that miss, without its words ("all", "for now"); with them
+    # the demo's seeds 0/1/2 missed it once instead of three times (docs/flywheel.md).
+    ("Thanks, I'm done.", "You're welcome. Happy coding!"),
+    ("That will be everything, thank you.", "You're welcome!"),
+    ("Perfect, thank you.", "Glad I could help."),
+    ("Thanks for the help.", "Any time."),
+    ("Got it, thanks.", "Great. Let me know if you need more."),
+    ("Awesome, cheers.", "Cheers!"),
+    ("Much appreciated.", "Happy to help."),
+    ("Thanks, see you tomorrow.", "See you tomorrow!"),
+    ("I'm signing off.", "Have a good one!"),
+    ("Looks good to me, thanks.", "Great, glad it works."),
+    ("Okay, we're done here.", "Sounds good. See you next time."),
+    ("No more questions, thanks.", "Happy to help. Bye!"),
+    ("Thanks again!", "You're welcome!"),
+    ("Everything works, thank you.", "Great to hear."),
+    ("That helped a lot, thanks.", "Glad it helped."),
+    ("Done for today, thanks.", "Enjoy your evening!"),
 )
 
 # General developer questions answered without a tool: the tuned model must still

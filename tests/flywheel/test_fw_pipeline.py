@@ -85,3 +85,17 @@ def test_cached_runs_and_evaluations_are_not_reused_under_another_software_stack
     suite, spec = load_suite("no-tool"), EvalSpec(suites=("no-tool",))
     assert eval_key("m1", None, suite, spec) == eval_key("m1", None, suite, spec, here)
     assert eval_key("m1", None, suite, spec, newer) != eval_key("m1", None, suite, spec, here)
+
+
+def test_software_stack_changes_with_punies_own_source(tmp_path):
+    # Punie's version string is fixed: a changed scorer or trainer must still miss the cache.
+    from punie.flywheel.stages import software_stack, source_hash
+
+    (tmp_path / "scoring.py").write_text("PASS = 1\n")
+    (tmp_path / "notes.txt").write_text("not source\n")
+    before = source_hash(tmp_path)
+    (tmp_path / "notes.txt").write_text("still not source\n")
+    assert source_hash(tmp_path) == before
+    (tmp_path / "scoring.py").write_text("PASS = 2\n")
+    assert source_hash(tmp_path) != before
+    assert software_stack()["punie_source"]

@@ -11,7 +11,6 @@ and a changed input (a new seed, another rank) reruns exactly what depends on it
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,20 +66,12 @@ def _length_filter(rows: list[dict], tok: Any, limit: int) -> list[dict]:
 
 
 def _generator_fingerprint() -> str:
-    """The generators' own source: a Punie upgrade that changes what `generate` writes
-    must not be served the data an older generator cached under the same n and seed."""
-    import punie.data
-    import punie.toolspec
+    """Punie's whole source, not only the generators: what `generate` writes also
+    depends on the tools it runs for real results, dedupe, the near-duplicate key and
+    the suites training excludes, and an upgrade must not be served older data."""
+    from punie.flywheel.stages import punie_source_hash
 
-    data_pkg = Path(punie.data.__file__).parent
-    sources = sorted(data_pkg.glob("gen_*.py")) + [
-        data_pkg / "python_bank.py",
-        Path(punie.toolspec.__file__),
-    ]
-    h = hashlib.sha256()
-    for p in sources:
-        h.update(p.read_bytes())
-    return h.hexdigest()[:16]
+    return punie_source_hash()
 
 
 def generated_data_dir(cfg: FlywheelConfig) -> Path:

@@ -8,6 +8,7 @@ printed at the end comes from that same record, so what the user reads is what r
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
@@ -28,10 +29,32 @@ def content_hash(*parts: Any) -> str:
 
 
 def software_stack() -> dict[str, str | None]:
-    """The versions a cached result depends on: Punie, mlx, mlx-lm and Python."""
+    """What a cached result depends on besides its inputs: the mlx, mlx-lm and Python
+    versions and Punie's own source. Punie's version string stays 0.1.0 while its
+    scorer, agent loop and trainer change, so the installed `.py` files are hashed."""
     from punie.train.rundir import versions
 
-    return versions()
+    return {**versions(), "punie_source": punie_source_hash()}
+
+
+@functools.cache
+def punie_source_hash() -> str:
+    """The hash of the installed Punie package (see `source_hash`)."""
+    import punie
+
+    return source_hash(Path(punie.__file__).parent)
+
+
+SOURCE_SUFFIXES = (".py", ".yaml", ".j2", ".css", ".jinja")
+
+
+def source_hash(root: Path) -> str:
+    """sha256 of every module and data file (suites, templates) under `root`."""
+    h = hashlib.sha256()
+    for p in sorted(Path(root).rglob("*")):
+        if p.is_file() and p.suffix in SOURCE_SUFFIXES:
+            h.update(p.relative_to(root).as_posix().encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def files_hash(folder: Path, pattern: str = "*.jsonl") -> str:

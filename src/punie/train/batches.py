@@ -10,6 +10,8 @@ per rank, padded the same way), but epoch `e` is ordered by a generator seeded w
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -49,15 +51,49 @@ def val_batches(plan: list[list[int]], seed: int, count: int) -> list[list[int]]
     return [plan[int(j)] for j in order[:n]]
 
 
-def collate(rows: list[tuple[list[int], int]], max_seq_length: int):
-    """Token rows (tokens, prompt_offset) -> (int32 array [B, T], lengths [[offset, len]])."""
+@dataclass(frozen=True)
+class Spans:
+    """The trained tokens of a batch: per row, token index ranges [start, end) (a span
+    reaching the row's end also trains the position after it, the padding mlx-lm's
+    `default_loss` mask trains too), and each row's (truncated) length."""
+
+    rows: tuple[tuple[tuple[int, int], ...], ...]
+    lengths: tuple[int, ...]
+
+    @classmethod
+    def of(cls, lengths) -> Spans:
+        """`Spans` as they are, or from mlx-lm's (offset, length) rows."""
+        if isinstance(lengths, Spans):
+            return lengths
+        pairs = np.asarray(lengths).tolist()
+        return cls(tuple(((int(o), int(n)),) for o, n in pairs), tuple(int(n) for _, n in pairs))
+
+
+def row_lengths(lengths) -> list[int]:
+    """Token count of each row of a `collate` result (either kind)."""
+    return list(Spans.of(lengths).lengths)
+
+
+def collate(rows: list[tuple[list[int], Any]], max_seq_length: int):
+    """Token rows -> (int32 array [B, T], what is trained).
+
+    Rows of (tokens, prompt_offset), as mlx-lm's datasets make them, give mlx-lm's
+    lengths array [[offset, len]]; when any row is (tokens, spans) (`punie.train.dataset`
+    with train_on="assistant") the second value is a `Spans`, clipped to the
+    truncated lengths."""
     import mlx.core as mx
 
     tokens = [r[0] for r in rows]
-    offsets = [r[1] for r in rows]
     lengths = [min(len(t), max_seq_length) for t in tokens]
     width = min(1 + PAD_TO * ((max(lengths) + PAD_TO - 1) // PAD_TO), max_seq_length)
     arr = np.zeros((len(rows), width), np.int32)
     for j, t in enumerate(tokens):
         arr[j, : lengths[j]] = t[: lengths[j]]
-    return mx.array(arr), mx.array(list(zip(offsets, lengths, strict=True)))
+    if all(isinstance(r[1], int) for r in rows):
+        offsets = [r[1] for r in rows]
+        return mx.array(arr), mx.array(list(zip(offsets, lengths, strict=True)))
+    spans = []
+    for (_, trained), n in zip(rows, lengths, strict=True):
+        pairs = ((trained, n),) if isinstance(trained, int) else trained
+        spans.append(tuple((a, min(b, n)) for a, b in pairs))
+    return mx.array(arr), Spans(tuple(spans), tuple(lengths))

@@ -57,6 +57,7 @@ def bench_train(
     mask_prompt: bool = False,
     full_loss: bool = False,
     share_prefix: bool = True,
+    train_on: str = "assistant",
 ) -> dict[str, Any]:
     from punie.train.preflight import model_layers, resolve_model_path
 
@@ -77,6 +78,7 @@ def bench_train(
         "mask_prompt": mask_prompt,
         "full_loss": full_loss,
         "share_prefix": share_prefix,
+        "train_on": train_on,
     }
     if data is not None and not (Path(data) / "train.jsonl").is_file():
         raise PunieError(f"no train.jsonl in {data}", where="bench train --data")
@@ -128,10 +130,10 @@ def _child(model_path: str, spec: dict[str, Any], out: Path) -> None:
     import resource
 
     import mlx.core as mx
-    import numpy as np
     from mlx_lm.utils import load
 
     from punie.blas import blas_in_this_process
+    from punie.train import batches as B
     from punie.train import engine
     from punie.train.config import TrainConfig
 
@@ -180,7 +182,7 @@ def _child(model_path: str, spec: dict[str, Any], out: Path) -> None:
         times.append(time.perf_counter() - tic)
     if spec.get("data"):
         s_iter = sum(times) / len(times)
-        n_tokens = sum(int(np.asarray(lengths)[:, 1].sum()) for _, lengths in timed)
+        n_tokens = sum(sum(B.row_lengths(lengths)) for _, lengths in timed)
         extra = {"mean_tokens": n_tokens / (len(timed) * spec["batch_size"])}
         tps = n_tokens / sum(times)
     else:
@@ -204,15 +206,11 @@ def _child(model_path: str, spec: dict[str, Any], out: Path) -> None:
 
 def _data_batches(tokenizer, spec: dict[str, Any], max_seq_length: int) -> list:
     """The first `steps` training batches of spec["data"], in the order training reads them."""
-    import argparse
-
-    from mlx_lm.tuner.datasets import CacheDataset, load_local_dataset
-
     from punie.train import batches as B
+    from punie.train.dataset import load_split
 
-    ns = argparse.Namespace(mask_prompt=spec["mask_prompt"])
-    train_raw, _, _ = load_local_dataset(Path(spec["data"]), tokenizer, ns)
-    ds = CacheDataset(train_raw)
+    train_on = spec.get("train_on", "assistant")
+    ds = load_split(Path(spec["data"]) / "train.jsonl", tokenizer, spec["mask_prompt"], train_on)
     plan = B.batch_plan([len(ds[i][0]) for i in range(len(ds))], spec["batch_size"])
     return [
         B.collate([ds[j] for j in B.batch_at(plan, 0, k)], max_seq_length)

@@ -30,6 +30,7 @@ _FLAG_FIELDS = (
     "grad_accumulation_steps",
     "max_seq_length",
     "mask_prompt",
+    "train_on",
     "grad_checkpoint",
     "steps_per_report",
     "steps_per_eval",
@@ -105,6 +106,9 @@ def train_cmd(
     grad_accumulation_steps: int = typer.Option(None),
     max_seq_length: int = typer.Option(None),
     mask_prompt: bool = typer.Option(None, "--mask-prompt/--no-mask-prompt"),
+    train_on: str = typer.Option(
+        None, help="With --mask-prompt: assistant (every assistant turn) | last (last message)."
+    ),
     grad_checkpoint: bool = typer.Option(None, "--grad-checkpoint/--no-grad-checkpoint"),
     steps_per_report: int = typer.Option(None),
     steps_per_eval: int = typer.Option(None),
@@ -193,7 +197,10 @@ def bench_train_cmd(
     data: Path | None = typer.Option(
         None, help="Time the first --steps real batches of this dataset folder instead."
     ),
-    mask_prompt: bool = typer.Option(False, help="With --data: loss only on the last message."),
+    mask_prompt: bool = typer.Option(False, help="With --data: loss only on the answers."),
+    train_on: str = typer.Option(
+        "assistant", help="With --mask-prompt: assistant (every assistant turn) | last."
+    ),
     full_loss: bool = typer.Option(
         False, help="With --mask-prompt: mlx-lm's full-vocab loss at every position."
     ),
@@ -214,6 +221,7 @@ def bench_train_cmd(
         data=data,
         mask_prompt=mask_prompt,
         full_loss=full_loss,
+        train_on=train_on,
     )
     if json_out:
         import json

@@ -20,6 +20,8 @@ from punie.errors import PunieError
 FineTuneType = Literal["lora", "dora", "full"]
 OptimizerName = Literal["adam", "adamw", "sgd", "adafactor"]
 Schedule = Literal["constant", "cosine", "linear"]
+# With mask_prompt: every assistant turn of a chat row, or only its last message (mlx-lm).
+TrainOn = Literal["assistant", "last"]
 
 
 class TrainConfig(BaseModel):
@@ -51,6 +53,10 @@ class TrainConfig(BaseModel):
     grad_accumulation_steps: int = Field(1, ge=1)
     max_seq_length: int = Field(2048, gt=0)
     mask_prompt: bool = False
+    train_on: TrainOn = Field(
+        "assistant",
+        description="with mask_prompt: every assistant turn of a chat row, or only the last message",
+    )
     grad_checkpoint: bool = False
     steps_per_report: int = Field(10, gt=0)
     steps_per_eval: int = Field(200, gt=0)

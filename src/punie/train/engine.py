@@ -18,7 +18,7 @@ from mlx.utils import tree_flatten, tree_map
 from mlx_lm.tuner.trainer import default_loss, grad_checkpoint
 from mlx_lm.tuner.utils import linear_to_lora_layers
 
-from punie.train.batches import collate
+from punie.train.batches import Spans, collate
 from punie.train.config import TrainConfig
 from punie.train.loss import (
     FrozenPrefixes,
@@ -26,9 +26,11 @@ from punie.train.loss import (
     frozen_prefix_loss,
     head_of,
     loss_args,
+    masked_loss,
     prefix_loss,
     selective_loss,
     supports_prefix,
+    target_mask,
 )
 
 
@@ -126,7 +128,8 @@ def make_step(
     """mlx-lm's compiled step: forward+backward, gradient accumulation, all-reduce, update.
 
     `selective` (used with mask_prompt) computes the LM head and cross-entropy only at
-    the positions the loss counts and, with `share_prefix` (see `can_share_prefix`),
+    the positions the loss counts (`lengths` from `collate`: mlx-lm's (offset, length)
+    rows or `Spans`, every assistant turn of a trace) and, with `share_prefix` (see `can_share_prefix`),
     runs each prompt prefix the rows of a batch share once (`punie.train.loss`), and
     with `freeze_prefix` reuses a prefix's states below the lowest trained layer
     across steps; same loss and gradients, and a model without a known body/head
@@ -148,12 +151,26 @@ def make_step(
         return lvalue, toks, grad
 
     if head is None:
-        loss_value_and_grad = nn.value_and_grad(model, default_loss)
+        full = {
+            "lengths": nn.value_and_grad(model, default_loss),
+            "mask": nn.value_and_grad(model, masked_loss),
+        }
 
-        @partial(mx.compile, inputs=state, outputs=state)
+        def compiled_full(kind):
+            @partial(mx.compile, inputs=state, outputs=state)
+            def full_step(batch, trained, prev_grad, do_update):
+                (lvalue, toks), grad = full[kind](model, batch, trained)
+                return finish(lvalue, toks, grad, prev_grad, do_update)
+
+            return full_step
+
+        full_steps = {kind: compiled_full(kind) for kind in full}
+
         def step(batch, lengths, prev_grad, do_update):
-            (lvalue, toks), grad = loss_value_and_grad(model, batch, lengths)
-            return finish(lvalue, toks, grad, prev_grad, do_update)
+            if isinstance(lengths, Spans):  # several trained spans per row: a mask
+                mask = mx.array(target_mask(lengths, batch.shape[1]))
+                return full_steps["mask"](batch, mask, prev_grad, do_update)
+            return full_steps["lengths"](batch, lengths, prev_grad, do_update)
 
         return step, state
 
@@ -201,7 +218,9 @@ def evaluate(
     ntoks = mx.array(0)
     for idx in batches:
         b, lengths = collate([dataset[j] for j in idx], max_seq_length)
-        if head is None:
+        if head is None and isinstance(lengths, Spans):
+            loss, toks = masked_loss(model, b, mx.array(target_mask(lengths, b.shape[1])))
+        elif head is None:
             loss, toks = default_loss(model, b, lengths)
         else:
             kind, args = loss_args(b, lengths, prefix_ok)

@@ -37,21 +37,35 @@ def head_of(model):
     return getattr(model, "lm_head", None)
 
 
-def loss_positions(lengths, width: int, bucket: int = BUCKET) -> tuple[np.ndarray, np.ndarray]:
-    """Flat indices into the [B, width - 1] targets where `default_loss`'s mask is
-    true, padded with index 0 / weight False to a multiple of `bucket`.
+def _target_ranges(lengths, span: int):
+    """(row, lo, hi) target ranges [lo, hi) of the [B, span] targets, for `Spans` or
+    mlx-lm's (offset, length) rows: target t predicts token t + 1, and a token range
+    reaching the row's end also covers the position after it, as `default_loss`'s
+    `offset <= t + 1 <= length` does."""
+    from punie.train.batches import Spans
 
-    `lengths` rows are (offset, length) as `collate` makes them: target t (token t+1)
-    counts when offset <= t + 1 <= length.
+    spans = Spans.of(lengths)
+    for row, (pairs, length) in enumerate(zip(spans.rows, spans.lengths, strict=True)):
+        for start, end in pairs:
+            stop = length + 1 if end >= length else end
+            lo, hi = max(int(start) - 1, 0), min(int(stop) - 1, span)
+            if hi > lo:
+                yield row, lo, hi
+
+
+def loss_positions(lengths, width: int, bucket: int = BUCKET) -> tuple[np.ndarray, np.ndarray]:
+    """Flat indices into the [B, width - 1] targets that are trained, padded with index
+    0 / weight False to a multiple of `bucket`.
+
+    `lengths` is what `collate` makes: mlx-lm's (offset, length) rows (target t counts
+    when offset <= t + 1 <= length, `default_loss`'s mask) or `Spans`, one or more
+    trained token ranges per row (every assistant turn of a trace).
     """
-    lengths = np.asarray(lengths)
     span = width - 1
-    parts = []
-    for row, (offset, length) in enumerate(lengths.tolist()):
-        lo = max(int(offset) - 1, 0)
-        hi = min(int(length), span)  # exclusive
-        if hi > lo:
-            parts.append(np.arange(lo, hi, dtype=np.int64) + row * span)
+    parts = [
+        np.arange(lo, hi, dtype=np.int64) + row * span
+        for row, lo, hi in _target_ranges(lengths, span)
+    ]
     index = np.concatenate(parts) if parts else np.zeros(0, np.int64)
     n = len(index)
     padded = max(bucket, bucket * -(-n // bucket))
@@ -60,6 +74,28 @@ def loss_positions(lengths, width: int, bucket: int = BUCKET) -> tuple[np.ndarra
     weight = np.zeros(padded, bool)
     weight[:n] = True
     return out, weight
+
+
+def target_mask(lengths, width: int) -> np.ndarray:
+    """The [B, width - 1] bool mask of trained targets (`loss_positions` as a mask)."""
+    from punie.train.batches import Spans
+
+    mask = np.zeros((len(Spans.of(lengths).rows), width - 1), bool)
+    for row, lo, hi in _target_ranges(lengths, width - 1):
+        mask[row, lo:hi] = True
+    return mask
+
+
+def masked_loss(model, batch, mask):
+    """mlx-lm's `default_loss` with the mask given ([B, T - 1], see `target_mask`), for
+    models without a known head split trained on several spans per row."""
+    import mlx.core as mx
+    import mlx.nn as nn
+
+    logits = model(batch[:, :-1])
+    ce = nn.losses.cross_entropy(logits, batch[:, 1:]) * mask
+    ntoks = mask.sum()
+    return ce.astype(mx.float32).sum() / ntoks, ntoks
 
 
 def selective_loss(model, head, batch, index, weight):

@@ -74,12 +74,12 @@ def run(run_dir: Path, model_path: str, resume_from: Path | None) -> int:
     import mlx.core as mx
     import numpy as np
     from mlx.utils import tree_unflatten
-    from mlx_lm.tuner.datasets import CacheDataset, load_local_dataset
     from mlx_lm.utils import load
 
     from punie.blas import blas_in_this_process
     from punie.train import batches as B
     from punie.train import engine
+    from punie.train.dataset import load_datasets
 
     cfg = TrainConfig.model_validate_json((run_dir / "config.json").read_text())
     world = mx.distributed.init()
@@ -92,9 +92,7 @@ def run(run_dir: Path, model_path: str, resume_from: Path | None) -> int:
     mx.random.seed(cfg.seed)
 
     model, tokenizer = load(model_path)
-    ns = argparse.Namespace(mask_prompt=cfg.mask_prompt)
-    train_raw, valid_raw, _ = load_local_dataset(Path(cfg.data), tokenizer, ns)
-    train_ds, valid_ds = CacheDataset(train_raw), CacheDataset(valid_raw)
+    train_ds, valid_ds, _ = load_datasets(Path(cfg.data), tokenizer, cfg.mask_prompt, cfg.train_on)
     # Sort by real token length (mlx-lm's CacheDataset.itemlen is a row's key count).
     train_plan = B.batch_plan(
         [len(train_ds[i][0]) for i in range(len(train_ds))], cfg.batch_size, rank, size

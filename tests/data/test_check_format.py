@@ -68,3 +68,34 @@ def test_generated_tools_pass_validate_and_check_format_on_smollm2(tools_dataset
     fmt = check_format(tools_dataset, smollm2)
     assert fmt.ok, fmt.issues[:3]
     assert fmt.parser == "mlx_lm.tool_parsers.json_tools"
+
+
+def test_a_template_that_renders_earlier_turns_differently_is_caught(tiny_model, tmp_path):
+    # Some templates rewrite earlier assistant turns (Qwen3 strips their reasoning): a
+    # trace trained as one example would then be masked at the wrong tokens.
+    broken = CHAT_TEMPLATE.replace(
+        "{%- if message.content -%}{{- message.content -}}{%- endif -%}",
+        "{%- if message.content and loop.last -%}{{- message.content -}}{%- endif -%}",
+    )
+    assert broken != CHAT_TEMPLATE
+    model = tmp_path / "tiny-rewriting"
+    shutil.copytree(tiny_model, model)
+    (model / "chat_template.jinja").write_text(broken)
+    cfg = json.loads((model / "tokenizer_config.json").read_text())
+    cfg["chat_template"] = broken
+    (model / "tokenizer_config.json").write_text(json.dumps(cfg))
+    row = {
+        "messages": [
+            {"role": "user", "content": "hi"},
+            {"role": "assistant", "content": "Hello."},
+            {"role": "user", "content": "bye"},
+            {"role": "assistant", "content": "Goodbye."},
+        ]
+    }
+    data = tmp_path / "trace.jsonl"
+    data.write_text(json.dumps(row) + "\n")
+    fmt = check_format(data, model)
+    assert [i.message for i in fmt.issues] == [
+        "messages[1]: the rendered turn is not a prefix of the rendered row"
+    ]
+    assert check_format(data, tiny_model).ok

@@ -77,6 +77,10 @@ def check_row_format(tok: Any, row: dict, path: str, lineno: int) -> tuple[list[
         return issues, 0, 0
     tools = row.get("tools")
     turns = calls_ok = 0
+    try:
+        whole = list(tok.apply_chat_template(messages, tools=tools, return_dict=False))
+    except Exception:
+        whole = None  # reported per turn below
     for i, msg in enumerate(messages):
         if msg.get("role") != "assistant":
             continue
@@ -97,6 +101,18 @@ def check_row_format(tok: Any, row: dict, path: str, lineno: int) -> tuple[list[
                     lineno,
                     f"{where}: the rendered prompt is not a prefix of the rendered turn",
                     "mask_prompt would mask the wrong tokens; fix the chat template",
+                )
+            )
+            continue
+        if whole is not None and whole[: len(full)] != list(full):
+            # Training masks every assistant turn of the row in one example, at the
+            # token positions this turn has when rendered alone.
+            issues.append(
+                Issue(
+                    path,
+                    lineno,
+                    f"{where}: the rendered turn is not a prefix of the rendered row",
+                    "training would mask the wrong tokens of this trace; fix the chat template",
                 )
             )
             continue

@@ -55,3 +55,31 @@ def test_ask_without_anyone_to_answer_rejects(tmp_path):
     r = punie_ask(tmp_path, WRITE)  # stdin closed: no silent yes
     assert r.returncode == 0
     assert not (tmp_path / "out.txt").exists()
+
+
+def test_ask_exits_1_when_the_repeat_guard_ends_the_turn(tmp_path):
+    r = punie_ask(tmp_path, 'REPEAT list_dir {"path": "."}')
+    assert r.returncode == 1, r.stderr
+    assert "no answer" in r.stderr and "repeated the same tool call" in r.stderr
+
+
+def test_ask_exits_1_when_the_call_budget_runs_out(tmp_path):
+    (tmp_path / "a.txt").write_text("a")
+    (tmp_path / "b.txt").write_text("b")
+    # Alternating calls dodge the repeat guard; 30 of them outrun the 25-call budget.
+    script = "\n".join(f'TOOL read_file {{"path": "{"ab"[i % 2]}.txt"}}' for i in range(30))
+    r = punie_ask(tmp_path, script)
+    assert r.returncode == 1, r.stderr
+    assert "model-call budget" in r.stderr
+
+
+def test_ask_exits_1_on_an_unusable_reply(tmp_path):
+    r = punie_ask(tmp_path, "BADJSON")
+    assert r.returncode == 1, r.stderr
+    assert "could not be used" in r.stderr
+
+
+def test_ask_exits_0_on_an_answer(tmp_path):
+    r = punie_ask(tmp_path, "hello there")
+    assert r.returncode == 0, r.stderr
+    assert "hello" in r.stdout and "no answer" not in r.stderr

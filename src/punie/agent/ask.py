@@ -49,6 +49,14 @@ class TerminalFrontend:
         )
 
 
+ENDED_WHY = {
+    "repeat_guard": "the model repeated the same tool call",
+    "call_budget": "the model used up its model-call budget without answering",
+    "unusable_reply": "the model's reply could not be used",
+    "error": "the turn failed",
+}
+
+
 def _read_answer(question: str) -> str:
     sys.stderr.write(question)
     sys.stderr.flush()
@@ -87,9 +95,14 @@ async def _ask(
     finally:
         await handle.aclose()
     sys.stdout.write("\n")
-    if result.stop_reason != "end_turn":
+    if not result.answered:
+        # A script piping `punie ask` must be able to tell "no answer" from an answer.
+        err.print(
+            f"[red]no answer: {ENDED_WHY[result.ended_by]}[/] ({result.error})", highlight=False
+        )
+    elif result.stop_reason != "end_turn":
         err.print(f"[yellow]stopped: {result.stop_reason}[/]")
-    return result.stop_reason
+    return result.ended_by
 
 
 def run_ask(
@@ -107,9 +120,9 @@ def run_ask(
 
     settings = TurnSettings(max_tokens=max_tokens, temperature=temperature)
     try:
-        stop = asyncio.run(
+        ended_by = asyncio.run(
             _ask(prompt, model, adapter, yes, cwd, settings, {"timeout_s": timeout_s})
         )
     except KeyboardInterrupt:
         return 130
-    return 0 if stop in ("end_turn", "max_tokens") else 1
+    return 0 if ended_by in ("answer", "max_tokens") else 1

@@ -8,7 +8,8 @@ Shared by the ACP agent (`punie serve`) and the terminal (`punie ask`); both pas
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from acp import update_agent_message_text, update_agent_thought_text
@@ -25,24 +26,46 @@ INSTRUCTIONS = SYSTEM_PROMPT
 class TurnSettings:
     max_tokens: int | None = None
     temperature: float | None = None
+    seed: int | None = None  # sent only when sampling (temperature > 0)
     request_limit: int = 25  # model calls per turn before stopping with max_turn_requests
+
+
+@dataclass(frozen=True)
+class TurnUsage:
+    requests: int = 0  # model calls made in this turn
+    input_tokens: int = 0
+    output_tokens: int = 0
 
 
 @dataclass
 class TurnResult:
     stop_reason: str  # an ACP StopReason
-    history: list  # the whole conversation after this turn (pydantic-ai messages)
+    # The conversation to continue from (pydantic-ai messages). A turn that ended
+    # without an answer keeps the history from before it, so the next prompt does not
+    # inherit a half-finished tool loop.
+    history: list
     text: str  # the answer's text, for the terminal
+    # Everything of this attempt, the partial run included (for traces and scoring).
+    messages: list = field(default_factory=list)
+    ended_by: str = "answer"  # one of punie.evaluate.tasks.ENDINGS
+    usage: TurnUsage = TurnUsage()
+    error: str = ""  # why the turn ended without an answer
+
+    @property
+    def answered(self) -> bool:
+        return self.ended_by in ("answer", "max_tokens")
 
 
-def build_agent() -> Any:
-    """The pydantic-ai agent (tools and instructions); the model is passed per run."""
+def build_agent(tool_names: Iterable[str] | None = None) -> Any:
+    """The pydantic-ai agent (tools and instructions); the model is passed per run.
+    `tool_names` offers only some of the agent tools (a task that offers fewer)."""
     from pydantic_ai import Agent
 
+    names = set(tool_names) if tool_names is not None else None
     return Agent(
         None,
         deps_type=ToolEnv,
-        tools=build_tools(),
+        tools=[t for t in build_tools() if names is None or t.name in names],
         instructions=INSTRUCTIONS,
         # A tool's arguments the model got wrong come back as an error text; 2 retries
         # keep a confused small model from looping on schema errors.
@@ -56,6 +79,8 @@ def _model_settings(s: TurnSettings) -> dict:
         out["max_tokens"] = s.max_tokens
     if s.temperature is not None:
         out["temperature"] = s.temperature
+    if s.seed is not None and (s.temperature or 0) > 0:
+        out["seed"] = s.seed
     return out
 
 
@@ -69,19 +94,12 @@ async def run_turn(
 ) -> TurnResult:
     from pydantic_ai import Agent
     from pydantic_ai.exceptions import UnexpectedModelBehavior, UsageLimitExceeded
-    from pydantic_ai.messages import (
-        PartDeltaEvent,
-        PartStartEvent,
-        TextPart,
-        TextPartDelta,
-        ThinkingPart,
-        ThinkingPartDelta,
-    )
     from pydantic_ai.usage import UsageLimits
 
     send = env.frontend.send
     texts: list[str] = []
     env.start_turn()
+    run = None
     try:
         async with agent.iter(
             prompt,
@@ -95,17 +113,7 @@ async def run_turn(
                 if Agent.is_model_request_node(node):
                     async with node.stream(run.ctx) as events:
                         async for ev in events:
-                            text, thought = None, None
-                            if isinstance(ev, PartStartEvent):
-                                if isinstance(ev.part, TextPart):
-                                    text = ev.part.content
-                                elif isinstance(ev.part, ThinkingPart):
-                                    thought = ev.part.content
-                            elif isinstance(ev, PartDeltaEvent):
-                                if isinstance(ev.delta, TextPartDelta):
-                                    text = ev.delta.content_delta
-                                elif isinstance(ev.delta, ThinkingPartDelta):
-                                    thought = ev.delta.content_delta
+                            text, thought = _event_text(ev)
                             if text:
                                 texts.append(text)
                                 await send(update_agent_message_text(text))
@@ -119,21 +127,77 @@ async def run_turn(
         result = run.result
     except UsageLimitExceeded as exc:
         log.warning("turn stopped: %s", exc)
-        return TurnResult("max_turn_requests", list(history), "".join(texts))
+        return _unanswered(run, history, "".join(texts), "max_turn_requests", "call_budget", exc)
     except RepeatedToolCall as exc:
         log.warning("turn ended on a repeated tool call: %s", exc)
         note = f"\n[punie: stopped, the model repeated itself: {exc}]"
         await send(update_agent_message_text(note))
-        return TurnResult("end_turn", list(history), "".join(texts) + note)
+        return _unanswered(run, history, "".join(texts) + note, "end_turn", "repeat_guard", exc)
     except UnexpectedModelBehavior as exc:
         # A small model that keeps emitting malformed tool calls: say so and end the
         # turn, rather than failing the whole prompt with an internal error.
         log.warning("turn ended on model misbehaviour: %s", exc)
         note = f"\n[punie: the model's reply could not be used: {exc}]"
         await send(update_agent_message_text(note))
-        return TurnResult("end_turn", list(history), "".join(texts) + note)
+        return _unanswered(run, history, "".join(texts) + note, "end_turn", "unusable_reply", exc)
     assert result is not None
-    messages = result.all_messages()
+    messages = list(result.all_messages())
     last = getattr(result, "response", None)
-    stop = "max_tokens" if getattr(last, "finish_reason", None) == "length" else "end_turn"
-    return TurnResult(stop, list(messages), "".join(texts))
+    cut = getattr(last, "finish_reason", None) == "length"
+    return TurnResult(
+        "max_tokens" if cut else "end_turn",
+        messages,
+        "".join(texts),
+        messages=messages,
+        ended_by="max_tokens" if cut else "answer",
+        usage=_usage(run),
+    )
+
+
+def _event_text(ev: Any) -> tuple[str | None, str | None]:
+    """(answer text, thought text) carried by one stream event."""
+    from pydantic_ai.messages import (
+        PartDeltaEvent,
+        PartStartEvent,
+        TextPart,
+        TextPartDelta,
+        ThinkingPart,
+        ThinkingPartDelta,
+    )
+
+    if isinstance(ev, PartStartEvent):
+        if isinstance(ev.part, TextPart):
+            return ev.part.content, None
+        if isinstance(ev.part, ThinkingPart):
+            return None, ev.part.content
+    elif isinstance(ev, PartDeltaEvent):
+        if isinstance(ev.delta, TextPartDelta):
+            return ev.delta.content_delta, None
+        if isinstance(ev.delta, ThinkingPartDelta):
+            return None, ev.delta.content_delta
+    return None, None
+
+
+def _usage(run: Any) -> TurnUsage:
+    if run is None:
+        return TurnUsage()
+    u = run.usage
+    u = u if hasattr(u, "requests") else u()  # a method in older pydantic-ai
+    return TurnUsage(u.requests, u.input_tokens or 0, u.output_tokens or 0)
+
+
+def _unanswered(
+    run: Any, history: list, text: str, stop: str, ended_by: str, exc: Exception
+) -> TurnResult:
+    # The run object still holds the partial conversation after the exception: that
+    # is what the model actually did, and what a trace of this attempt must show.
+    messages = list(run.all_messages()) if run is not None else list(history)
+    return TurnResult(
+        stop,
+        list(history),
+        text,
+        messages=messages,
+        ended_by=ended_by,
+        usage=_usage(run),
+        error=str(exc),
+    )

@@ -20,6 +20,15 @@ def default_out(model: str, adapter: Path | None, suite: str) -> Path:
     return paths.evals_dir() / _slug(suite) / name
 
 
+def format_task_metrics(m: dict) -> str:
+    return (
+        f"calls/task {m['mean_model_calls']}, tool calls/task {m['mean_tool_calls']}, "
+        f"repeat guard {m['repeat_guard']}, call budget {m['call_budget']}, "
+        f"invalid/call {m['invalid_per_call']}, tokens in/out {m['mean_input_tokens']}/"
+        f"{m['mean_output_tokens']}, {m['mean_seconds']} s/task"
+    )
+
+
 def eval_command(
     model: str = typer.Option(
         ...,
@@ -28,7 +37,10 @@ def eval_command(
         help="local, local:NAME, local:URL, ollama:NAME, or a model folder/name (managed server).",
     ),
     suite: str = typer.Option(
-        "tools", "--suite", "-s", help="Built-in suite (tools, no-tool, python) or a YAML file."
+        "tools",
+        "--suite",
+        "-s",
+        help="Built-in suite (tools, no-tool, python, tasks) or a YAML file.",
     ),
     adapter: Path | None = typer.Option(
         None, "--adapter", help="LoRA adapter folder for a managed model."
@@ -66,9 +78,13 @@ def eval_command(
 
     from punie.evaluate.report import write_html_report
     from punie.evaluate.runner import REPORT_FILE, EvalSettings, evaluate
-    from punie.evaluate.suite import load_suite
+    from punie.evaluate.suite import load_any_suite
+    from punie.evaluate.task_runner import evaluate_tasks
+    from punie.evaluate.tasks import TaskSuite
 
-    the_suite = load_suite(suite)
+    the_suite = load_any_suite(suite)
+    # A task suite runs whole tasks through the agent loop; a single-turn one asks once.
+    run_it = evaluate_tasks if isinstance(the_suite, TaskSuite) else evaluate
     out_dir = out or default_out(model, adapter, the_suite.name)
     if fresh and out_dir.exists():
         shutil.rmtree(out_dir)
@@ -82,7 +98,7 @@ def eval_command(
     console = Console(stderr=True)
     try:
         result = asyncio.run(
-            evaluate(
+            run_it(
                 model,
                 the_suite,
                 out_dir,
@@ -105,6 +121,8 @@ def eval_command(
     )
     for name, c in s["per_category"].items():
         console.print(f"  {name:<20} {c['passed']:>3}/{c['n']:<3} {100 * c['accuracy']:5.1f}%")
+    if "tasks" in s:
+        console.print("  " + format_task_metrics(s["tasks"]), highlight=False)
     if not result.complete:
         console.print("[yellow]incomplete: run the same command again to resume[/]")
     typer.echo(str(out_dir / "results.json"))
@@ -140,6 +158,9 @@ def compare_command(
         console.print(
             f"  {name:<20} {100 * c['base']:5.1f}% -> {100 * c['new']:5.1f}%  {c['delta_points']:+.1f}"
         )
+    if cmp.task_metrics:
+        for key, (was, now) in cmp.task_metrics.items():
+            console.print(f"  {key:<20} {was} -> {now}", highlight=False)
     typer.echo(str(out_dir / "comparison.json"))
     typer.echo(str(out_dir / "comparison.html"))
 

@@ -75,6 +75,8 @@ class Comparison:
     fixed: list[str] = field(default_factory=list)  # failed in base, pass in new
     broken: list[str] = field(default_factory=list)  # passed in base, fail in new
     only_in_one: list[str] = field(default_factory=list)
+    # Task suites: metric -> (base, new), shown beside the success rate.
+    task_metrics: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -86,6 +88,13 @@ class Comparison:
 
 def compare(base: SuiteResult, new: SuiteResult, *, seed: int = 0, iters: int = 2000) -> Comparison:
     """Paired comparison over the cases both results hold."""
+    if base.kind != new.kind:
+        raise PunieError(
+            f"one result is of a task suite, the other of a single-turn suite "
+            f"({base.suite}: {base.kind}, {new.suite}: {new.kind})",
+            where="compare",
+            hint="compare two evaluations of the same suite",
+        )
     if base.suite_fingerprint != new.suite_fingerprint and base.suite != new.suite:
         raise PunieError(
             f"results are of different suites ({base.suite} vs {new.suite})",
@@ -127,7 +136,13 @@ def compare(base: SuiteResult, new: SuiteResult, *, seed: int = 0, iters: int = 
         fixed=fixed,
         broken=broken,
         only_in_one=sorted(set(b) ^ set(nw)),
+        task_metrics=_task_metrics(base, new) if new.kind == "tasks" else {},
     )
+
+
+def _task_metrics(base: SuiteResult, new: SuiteResult) -> dict[str, tuple[Any, Any]]:
+    b, n = base.task_metrics(), new.task_metrics()
+    return {k: (b[k], n[k]) for k in b if k != "ended_by"}
 
 
 def render_comparison(

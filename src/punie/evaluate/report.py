@@ -111,10 +111,13 @@ def failure_chart(result: SuiteResult) -> str:
 def render_report(result: SuiteResult, run_dir: str | Path | None = None) -> str:
     infra = sum(1 for c in result.cases if c.failure in ("server_error", "timeout"))
     missing = (result.n_suite or result.n) - result.n
+    tasks = result.kind == "tasks"
+    extra = {"m": result.task_metrics()} if tasks else {}
     return (
         environment()
-        .get_template("report.html.j2")
+        .get_template("tasks.html.j2" if tasks else "report.html.j2")
         .render(
+            **extra,
             r=result,
             css=css(),
             categories=result.per_category(),

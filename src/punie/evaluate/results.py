@@ -8,10 +8,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, SerializeAsAny, ValidationError, model_validator
 
 from punie.errors import PunieError
 from punie.evaluate.scoring import FAILURES
+from punie.evaluate.tasks import TASK_FAILURES
 
 
 class CaseResult(BaseModel):
@@ -31,6 +32,44 @@ class CaseResult(BaseModel):
     cached_tokens: int | None = None  # prompt tokens the server reused (None: not reported)
 
 
+class TaskCaseResult(CaseResult):
+    """One task of a task suite: the outcome of a whole agent turn.
+    `content` is the final answer, `calls` every tool call ({name, arguments, ok, result}),
+    `expected` the task's checks, `latency_s` the seconds the task took."""
+
+    kind: str = "task"
+    ended_by: str = "answer"  # one of tasks.ENDINGS
+    model_calls: int = 0
+    invalid_calls: list[dict[str, Any]] = Field(default_factory=list)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    error: str = ""  # why the turn ended without an answer
+    trace: dict[str, Any] = Field(default_factory=dict)  # a chat-JSONL row (agent.trace)
+
+
+def _mean(values: list[float]) -> float:
+    return round(sum(values) / len(values), 3) if values else 0.0
+
+
+def task_metrics(cases: list[TaskCaseResult]) -> dict[str, Any]:
+    """What a task suite measures beyond success: effort, loops and argument mistakes."""
+    tool_calls = sum(len(c.calls) for c in cases)
+    ended = Counter(c.ended_by for c in cases)
+    return {
+        "mean_model_calls": _mean([c.model_calls for c in cases]),
+        "mean_tool_calls": _mean([len(c.calls) for c in cases]),
+        "ended_by": dict(sorted(ended.items())),
+        "repeat_guard": ended.get("repeat_guard", 0),
+        "call_budget": ended.get("call_budget", 0),
+        "invalid_per_call": round(
+            sum(len(c.invalid_calls) for c in cases) / tool_calls if tool_calls else 0.0, 4
+        ),
+        "mean_input_tokens": _mean([c.input_tokens for c in cases]),
+        "mean_output_tokens": _mean([c.output_tokens for c in cases]),
+        "mean_seconds": _mean([c.latency_s or 0.0 for c in cases]),
+    }
+
+
 class CategoryScore(BaseModel):
     n: int
     passed: int
@@ -41,6 +80,7 @@ class CategoryScore(BaseModel):
 
 
 class SuiteResult(BaseModel):
+    kind: str = "single"  # "tasks": a task suite, its cases TaskCaseResults
     suite: str
     suite_fingerprint: str
     model: str
@@ -50,7 +90,16 @@ class SuiteResult(BaseModel):
     finished: str | None = None
     complete: bool = True  # False when some cases were not run (interrupted)
     n_suite: int | None = None  # cases in the suite (n is the cases with a result)
-    cases: list[CaseResult]
+    # SerializeAsAny: a TaskCaseResult is written with all its fields.
+    cases: list[SerializeAsAny[CaseResult]]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _task_cases(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("kind") == "tasks":
+            cases = [TaskCaseResult(**c) if isinstance(c, dict) else c for c in data["cases"]]
+            data = {**data, "cases": cases}
+        return data
 
     @property
     def n(self) -> int:
@@ -73,7 +122,11 @@ class SuiteResult(BaseModel):
 
     def failures(self) -> dict[str, int]:
         counts = Counter(c.failure for c in self.cases if not c.passed)
-        return {f: counts[f] for f in FAILURES if counts.get(f)}
+        names = TASK_FAILURES if self.kind == "tasks" else FAILURES
+        return {f: counts[f] for f in names if counts.get(f)}
+
+    def task_metrics(self) -> dict[str, Any]:
+        return task_metrics([c for c in self.cases if isinstance(c, TaskCaseResult)])
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -85,6 +138,7 @@ class SuiteResult(BaseModel):
                 for k, v in self.per_category().items()
             },
             "failures": self.failures(),
+            **({"tasks": self.task_metrics()} if self.kind == "tasks" else {}),
         }
 
     def to_json(self) -> dict[str, Any]:

@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from punie.errors import PunieError
 from punie.toolspec import AGENT_TOOLS
+
+if TYPE_CHECKING:
+    from punie.evaluate.tasks import TaskSuite
 
 SUITES_DIR = Path(__file__).parent / "suites"
 OPTIONAL = None  # an acceptable value meaning "the argument may be left out" (BFCL's "")
@@ -165,8 +168,7 @@ def _line_of(data: Any, loc: tuple, lines: dict[int, int]) -> int | None:
     return line
 
 
-def parse_suite(text: str, source: str = "<suite>") -> Suite:
-    """Validate suite YAML text; errors name `source:line`."""
+def _load_yaml(text: str, source: str) -> tuple[Any, dict[int, int]]:
     loader = _LineLoader(text)
     loader.lines = {}
     try:
@@ -179,11 +181,15 @@ def parse_suite(text: str, source: str = "<suite>") -> Suite:
         loader.dispose()
     if not isinstance(data, dict):
         raise PunieError("a suite is a mapping with name and cases", where=f"{source}:1")
+    return data, loader.lines
+
+
+def _validate(cls: type[BaseModel], data: dict, lines: dict[int, int], source: str) -> Any:
     try:
-        return Suite(**data, source=source)
+        return cls(**data, source=source)
     except ValidationError as exc:
         err = exc.errors()[0]
-        line = _line_of(data, err["loc"], loader.lines)
+        line = _line_of(data, err["loc"], lines)
         path = ".".join(str(p) for p in err["loc"])
         raise PunieError(
             f"{path}: {err['msg']}" if path else err["msg"],
@@ -192,8 +198,40 @@ def parse_suite(text: str, source: str = "<suite>") -> Suite:
         ) from None
 
 
-def load_suite(name_or_path: str | Path) -> Suite:
-    """A built-in suite by name, or a YAML file."""
+def parse_suite(text: str, source: str = "<suite>") -> Suite:
+    """Validate suite YAML text; errors name `source:line`."""
+    data, lines = _load_yaml(text, source)
+    if data.get("kind") == "tasks":
+        raise PunieError(
+            "this is a task suite (kind: tasks)", where=f"{source}:1", hint="use load_any_suite"
+        )
+    return _validate(Suite, data, lines, source)
+
+
+def parse_any_suite(text: str, source: str = "<suite>") -> Suite | TaskSuite:
+    """A single-turn Suite, or a TaskSuite when the YAML says `kind: tasks`."""
+    from punie.evaluate.tasks import TaskSuite
+
+    data, lines = _load_yaml(text, source)
+    if data.get("kind") == "tasks":
+        return _validate(TaskSuite, data, lines, source)
+    if "kind" in data:
+        raise PunieError(
+            f"unknown suite kind {data['kind']!r}", where=f"{source}:1", hint="use kind: tasks"
+        )
+    return _validate(Suite, data, lines, source)
+
+
+def parse_task_suite(text: str, source: str = "<suite>") -> TaskSuite:
+    from punie.evaluate.tasks import TaskSuite
+
+    suite = parse_any_suite(text, source)
+    if not isinstance(suite, TaskSuite):
+        raise PunieError("not a task suite (it needs kind: tasks)", where=f"{source}:1")
+    return suite
+
+
+def _suite_file(name_or_path: str | Path) -> Path:
     p = Path(name_or_path)
     if not p.suffix and not p.exists():
         p = SUITES_DIR / f"{name_or_path}.yaml"
@@ -205,4 +243,16 @@ def load_suite(name_or_path: str | Path) -> Suite:
             )
     if not p.is_file():
         raise PunieError(f"suite file {p} does not exist", where="eval")
+    return p
+
+
+def load_any_suite(name_or_path: str | Path) -> Suite | TaskSuite:
+    """A built-in suite by name, or a YAML file, of either kind."""
+    p = _suite_file(name_or_path)
+    return parse_any_suite(p.read_text(encoding="utf-8"), str(p))
+
+
+def load_suite(name_or_path: str | Path) -> Suite:
+    """A built-in single-turn suite by name, or a YAML file."""
+    p = _suite_file(name_or_path)
     return parse_suite(p.read_text(encoding="utf-8"), str(p))

@@ -1,0 +1,397 @@
+"""The task runner: every task of a task suite through Punie's REAL agent loop.
+
+Each task gets a fresh temporary workspace (its files, optionally a git repository
+with one commit), the agent `punie.agent.engine.build_agent()` and its one loop
+`run_turn`, with a frontend that approves writes and commands and records every
+tool call. The outcome is scored by `task_scoring` and recorded as a
+`TaskCaseResult` with the whole attempt as a chat-JSONL trace.
+
+Caching follows `runner.run_suite`: `meta.json` must match the suite, model, adapter
+and the settings that change answers; every case is appended (fsync) to
+`cases.jsonl`; a resumed run skips done cases and asks again the ones that failed on
+the server; one case runs alone first so mlx_lm.server's prompt cache holds the
+shared system turn and tool listing for the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from punie import atomic
+from punie.errors import PunieError
+from punie.evaluate.results import SuiteResult, TaskCaseResult
+from punie.evaluate.runner import (
+    CASES_FILE,
+    META_FILE,
+    REPORT_FILE,
+    RESULTS_FILE,
+    EvalSettings,
+    _now,
+    _progress,
+)
+from punie.evaluate.task_scoring import Outcome, checked_paths, read_files, score_task
+from punie.evaluate.tasks import TaskCase, TaskSuite
+from punie.serve.endpoints import Endpoint
+
+# The settings that change what the model answers: a folder written with others is refused.
+SETTINGS_KEYS = ("temperature", "seed", "max_tokens")
+RETRY_FAILURES = ("server_error", "timeout")
+# A fixed author and date: the same workspace gives the same commit id every run.
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "punie",
+    "GIT_AUTHOR_EMAIL": "punie@example.invalid",
+    "GIT_COMMITTER_NAME": "punie",
+    "GIT_COMMITTER_EMAIL": "punie@example.invalid",
+    "GIT_AUTHOR_DATE": "2000-01-01T00:00:00+00:00",
+    "GIT_COMMITTER_DATE": "2000-01-01T00:00:00+00:00",
+}
+
+
+class RecordingFrontend:
+    """Approves every write and command, and records each tool call the agent ran."""
+
+    def __init__(self) -> None:
+        self.calls: dict[str, dict[str, Any]] = {}  # ACP call id -> record
+
+    async def send(self, update: Any) -> None:
+        kind = update.session_update
+        if kind == "tool_call":
+            self.calls[update.tool_call_id] = {"args": update.raw_input, "ok": None, "result": ""}
+        elif kind == "tool_call_update" and update.status in ("completed", "failed"):
+            rec = self.calls.setdefault(update.tool_call_id, {"args": None})
+            rec["ok"] = update.status == "completed"
+            rec["result"] = str(update.raw_output or "")
+
+    async def ask_permission(self, tool_call: Any, options: list[Any]) -> str | None:
+        return "allow_once"
+
+    def for_model_id(self, model_id: str, used: set[str]) -> dict[str, Any] | None:
+        """The first record not yet `used` of this model-side call id."""
+        for cid, rec in self.calls.items():
+            # ToolEnv.next_id makes ACP ids `{model id}-{n}`.
+            if cid not in used and cid.rsplit("-", 1)[0] == (model_id or "call"):
+                used.add(cid)
+                return rec
+        return None
+
+
+def write_workspace(root: Path, case: TaskCase) -> None:
+    for rel, content in case.workspace.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+    if case.git:
+        env = {**os.environ, **GIT_ENV}
+        for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "start"]):
+            subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
+
+
+def _invalid(name: str, ret: Any, rec: dict[str, Any] | None, names: set[str]) -> bool:
+    """A call the agent refused: unknown tool, unparseable or wrong arguments."""
+    if name not in names or getattr(ret, "outcome", "success") != "success":
+        return True
+    text = (rec or {}).get("result", "")
+    return text.startswith(f"error: {name}: missing string argument") or text.startswith(
+        f"error: {name}: unknown argument"
+    )
+
+
+def tool_calls(
+    messages: list[Any], frontend: RecordingFrontend, names: set[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(every tool call the model made, the invalid ones), from the conversation."""
+    from pydantic_ai.messages import ModelRequest, ModelResponse, ToolCallPart, ToolReturnPart
+
+    returns = {
+        p.tool_call_id: p
+        for m in messages
+        if isinstance(m, ModelRequest)
+        for p in m.parts
+        if isinstance(p, ToolReturnPart)
+    }
+    calls, invalid, used = [], [], set()
+    for m in messages:
+        if not isinstance(m, ModelResponse):
+            continue
+        for p in m.parts:
+            if not isinstance(p, ToolCallPart):
+                continue
+            try:
+                args: Any = p.args_as_dict()
+            except Exception:
+                args = p.args
+            ret, rec = returns.get(p.tool_call_id), frontend.for_model_id(p.tool_call_id, used)
+            result = (rec or {}).get("result") or (ret.model_response_str() if ret else "")
+            call = {
+                "name": p.tool_name,
+                "arguments": args,
+                "ok": bool(rec and rec.get("ok")),
+                "result": result if ret or rec else "(not run: the turn ended)",
+            }
+            calls.append(call)
+            if _invalid(p.tool_name, ret, rec, names):
+                invalid.append(call)
+    return calls, invalid
+
+
+def final_answer(messages: list[Any]) -> str:
+    from pydantic_ai.messages import ModelResponse, TextPart
+
+    for m in reversed(messages):
+        if isinstance(m, ModelResponse):
+            return "".join(p.content for p in m.parts if isinstance(p, TextPart))
+    return ""
+
+
+def _failure_of(exc: BaseException) -> str | None:
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    root = type(exc).__module__.split(".")[0]
+    if root in ("pydantic_ai", "openai", "httpx") or isinstance(exc, OSError):
+        return "server_error"
+    return None  # a bug here: let it surface
+
+
+async def run_case(
+    model: Any, case: TaskCase, suite: TaskSuite, settings: EvalSettings
+) -> TaskCaseResult:
+    """One task, start to finish, in its own temporary workspace."""
+    from punie.agent.engine import TurnSettings, build_agent, run_turn
+    from punie.agent.tools import ToolEnv
+    from punie.agent.trace import sent_tools, to_model_messages, trace_row
+    from punie.agent.workspace import Workspace
+
+    names = {t["function"]["name"] for t in case.tools}
+    turn = TurnSettings(
+        max_tokens=settings.max_tokens or case.max_tokens or suite.max_tokens,
+        temperature=settings.temperature,
+        seed=settings.seed,
+        request_limit=suite.budget(case),
+    )
+    front = RecordingFrontend()
+    history = to_model_messages([m for m in case.messages if m.get("role") != "system"])
+    with tempfile.TemporaryDirectory(prefix="punie-task-") as tmp:
+        root = Path(tmp)
+        await asyncio.to_thread(write_workspace, root, case)
+        env = ToolEnv(workspace=Workspace.at(root), frontend=front, timeout_s=settings.timeout_s)
+        t0 = time.perf_counter()
+        try:
+            r = await asyncio.wait_for(
+                run_turn(build_agent(names), model, env, history, case.prompt, turn),
+                settings.timeout_s * suite.budget(case),
+            )
+        except Exception as exc:
+            failure = _failure_of(exc)
+            if failure is None:
+                raise
+            return _error_result(case, failure, exc, time.perf_counter() - t0)
+        seconds = time.perf_counter() - t0
+        files = read_files(root, checked_paths(case))
+    calls, invalid = tool_calls(r.messages, front, names)
+    answer = final_answer(r.messages) if r.ended_by == "answer" else ""
+    verdict = score_task(case, Outcome(answer, r.ended_by, tuple(calls), files, r.error))
+    return TaskCaseResult(
+        id=case.id,
+        category=case.category,
+        passed=verdict.passed,
+        failure=verdict.failure,
+        detail=verdict.detail,
+        prompt=case.prompt,
+        expected=case.checks.model_dump(exclude_defaults=True),
+        content=answer,
+        calls=calls,
+        finish_reason=r.stop_reason,
+        latency_s=round(seconds, 3),
+        ended_by=r.ended_by,
+        model_calls=r.usage.requests,
+        invalid_calls=invalid,
+        input_tokens=r.usage.input_tokens,
+        output_tokens=r.usage.output_tokens,
+        error=r.error,
+        trace=trace_row(r.messages, sent_tools(sorted(names))),
+    )
+
+
+def _error_result(case: TaskCase, failure: str, exc: BaseException, seconds: float):
+    return TaskCaseResult(
+        id=case.id,
+        category=case.category,
+        passed=False,
+        failure=failure,
+        detail=f"{type(exc).__name__}: {exc}"[:300],
+        prompt=case.prompt,
+        expected=case.checks.model_dump(exclude_defaults=True),
+        latency_s=round(seconds, 3),
+        ended_by="error",
+        error=str(exc)[:300],
+    )
+
+
+def _check_meta(out_dir: Path, meta: dict[str, Any]) -> None:
+    path = out_dir / META_FILE
+    if not path.exists():
+        atomic.write_json(path, meta)
+        return
+    old = json.loads(path.read_text(encoding="utf-8"))
+    pairs = [
+        (k, old.get(k), meta.get(k)) for k in ("kind", "suite_fingerprint", "model", "adapter")
+    ]
+    pairs += [
+        (f"settings.{k}", (old.get("settings") or {}).get(k), meta["settings"].get(k))
+        for k in SETTINGS_KEYS
+    ]
+    for key, was, now in pairs:
+        if was != now:
+            raise PunieError(
+                f"{out_dir} holds an evaluation with another {key} ({was!r}, now {now!r})",
+                where="eval",
+                hint="use a new --out folder (or --fresh) to start a separate evaluation",
+            )
+
+
+def _read_done(cases_path: Path) -> dict[str, TaskCaseResult]:
+    done: dict[str, TaskCaseResult] = {}
+    if cases_path.exists():
+        for line in cases_path.read_text(encoding="utf-8").splitlines():
+            try:
+                r = TaskCaseResult(**json.loads(line))
+            except (ValueError, TypeError):
+                continue  # a line cut off by a crash: that case runs again
+            done[r.id] = r
+    return {k: v for k, v in done.items() if v.failure not in RETRY_FAILURES}
+
+
+def _model_of(model_or_endpoint: Any) -> tuple[Any, str, int | None]:
+    """(pydantic-ai model, label, the server's decode concurrency)."""
+    if isinstance(model_or_endpoint, Endpoint):
+        from punie.agent.models import openai_model
+
+        ep = model_or_endpoint
+        label = str(ep.model_path or ep.model_name)
+        return openai_model(ep.base_url, ep.model_name), label, ep.decode_concurrency
+    m = model_or_endpoint
+    return m, str(getattr(m, "model_name", type(m).__name__)), None
+
+
+async def run_task_suite(
+    endpoint: Any,
+    suite: TaskSuite,
+    out_dir: str | Path,
+    *,
+    settings: EvalSettings = EvalSettings(),
+    model_label: str | None = None,
+    adapter: str | Path | None = None,
+    progress: bool = True,
+    on_case: Callable[[TaskCaseResult], None] | None = None,
+    write_report: bool = True,
+) -> SuiteResult:
+    """Run every task of `suite` with `endpoint` (an Endpoint, or a pydantic-ai model
+    such as `FunctionModel`), resuming from `out_dir/cases.jsonl`."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model, default_label, decode = _model_of(endpoint)
+    label = model_label or default_label
+    concurrency = settings.concurrency or decode or 4
+    meta = {
+        "kind": "tasks",
+        "suite": suite.name,
+        "suite_fingerprint": suite.fingerprint(),
+        "model": label,
+        "adapter": str(adapter) if adapter else None,
+        "settings": {**asdict(settings), "concurrency": concurrency},
+        "started": _now(),
+    }
+    _check_meta(out_dir, meta)
+    cases_path = out_dir / CASES_FILE
+    done = _read_done(cases_path)
+    if cases_path.exists():
+        # Rewritten with only the kept cases: a line cut off by a crash has no newline,
+        # and the next appended case would otherwise be glued to it and lost.
+        kept = "".join(json.dumps(r.model_dump(mode="json")) + "\n" for r in done.values())
+        atomic.write_text(cases_path, kept)
+    todo = [c for c in suite.cases if c.id not in done]
+    sem = asyncio.Semaphore(concurrency)
+
+    async def one(case: TaskCase) -> TaskCaseResult:
+        async with sem:
+            result = await run_case(model, case, suite, settings)
+        atomic.append_jsonl(cases_path, result.model_dump(mode="json"))
+        return result
+
+    bar = _progress(progress, suite.name, len(suite.cases), len(suite.cases) - len(todo))
+    tasks: list[asyncio.Task] = []
+    try:
+        # One task alone first: the rest then find the shared prefix in the server's cache.
+        for first in todo[:1] if concurrency > 1 else []:
+            tasks.append(asyncio.create_task(one(first)))
+            await asyncio.wait(tasks)
+        tasks += [asyncio.create_task(one(c)) for c in todo[len(tasks) :]]
+        for fut in asyncio.as_completed(tasks):
+            r = await fut
+            done[r.id] = r
+            if bar:
+                bar[0].advance(bar[1])
+            if on_case:
+                on_case(r)
+    finally:
+        for t in tasks:
+            t.cancel()
+        if bar:
+            bar[0].stop()
+    return _finish(out_dir, suite, meta, done, write_report)
+
+
+def _finish(out_dir: Path, suite: TaskSuite, meta: dict, done: dict, write_report: bool):
+    result = SuiteResult(
+        kind="tasks",
+        suite=suite.name,
+        suite_fingerprint=suite.fingerprint(),
+        model=meta["model"],
+        adapter=meta["adapter"],
+        settings=meta["settings"],
+        started=json.loads((out_dir / META_FILE).read_text())["started"],
+        finished=_now(),
+        complete=all(c.id in done for c in suite.cases),
+        n_suite=len(suite.cases),
+        cases=[done[c.id] for c in suite.cases if c.id in done],
+    )
+    atomic.write_json(out_dir / RESULTS_FILE, result.to_json())
+    if write_report:
+        from punie.evaluate.report import write_html_report
+
+        write_html_report(result, out_dir / REPORT_FILE)
+    return result
+
+
+async def evaluate_tasks(
+    model: str,
+    suite: TaskSuite,
+    out_dir: str | Path,
+    *,
+    adapter: Path | None = None,
+    settings: EvalSettings = EvalSettings(),
+    decode_concurrency: int = 8,
+    progress: bool = True,
+) -> SuiteResult:
+    """Open the endpoint for a `--model` spec and run the task suite against it."""
+    from punie.serve.endpoints import open_endpoint
+
+    async with open_endpoint(model, adapter, decode_concurrency=decode_concurrency) as ep:
+        return await run_task_suite(
+            ep,
+            suite,
+            out_dir,
+            settings=settings,
+            model_label=model,
+            adapter=adapter,
+            progress=progress,
+        )

@@ -6,7 +6,8 @@ import json
 
 from punie.data.gen_pools import HELDOUT, TRAIN
 from punie.data.gen_python import generate_python
-from punie.data.gen_tools import CATEGORIES, generate_tools, heldout_tool_cases
+from punie.data.gen_tools import generate_tools, heldout_tool_cases
+from punie.data.gen_traces import TRAIN_MIX
 from punie.data.generate import generate
 from punie.data.validate import prompt_key, validate_path
 from punie.toolspec import AGENT_TOOLS
@@ -28,8 +29,9 @@ def _arg_values(rows) -> set[str]:
 def test_tools_rows_use_agent_tools_and_every_category():
     splits = generate_tools(400, seed=1)
     rows = [r for rs in splits.values() for r in rs]
-    assert all(r["tools"] == AGENT_TOOLS for r in rows)
-    assert {r["category"] for r in splits["train"]} == set(CATEGORIES)
+    # Only the synthetic-tool rows offer other tools (beside Punie's, or instead).
+    assert all(r["tools"] == AGENT_TOOLS for r in rows if r["category"] != "other_tools")
+    assert {r["category"] for r in splits["train"]} == set(TRAIN_MIX)
 
 
 def test_heldout_requests_and_argument_values_differ_from_train():
@@ -65,12 +67,16 @@ def test_train_argument_values_rarely_repeat():
     assert len(set(commands)) >= 25
 
 
-def test_train_traces_are_expanded_to_end_at_each_assistant_turn():
+def test_train_rows_are_whole_traces_ending_in_an_answer():
+    # Not expanded any more: training masks every assistant turn of a row at once, and
+    # every row ends with the answer after the last tool result.
     train = generate_tools(200, seed=4)["train"]
-    assert all(r["messages"][-1]["role"] == "assistant" for r in train)
+    for r in train:
+        last = r["messages"][-1]
+        assert last["role"] == "assistant" and last["content"] and not last.get("tool_calls")
     multi = [r for r in train if r["category"] == "multi_step"]
     ends = {sum(m["role"] == "assistant" for m in r["messages"]) for r in multi}
-    assert ends == {1, 2, 3}
+    assert ends == {3}
 
 
 def test_same_seed_same_bytes(tmp_path):

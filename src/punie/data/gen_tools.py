@@ -1,10 +1,14 @@
 """Tool-calling data for Punie's agent tools (`punie.toolspec.AGENT_TOOLS`).
 
-Every example carries the exact AGENT_TOOLS specs in `tools` and a `category`.
-Single calls end at the call (half of them go on through the tool result to a short
-answer), multi-step traces chain two calls, and no-tool examples answer a general
-Python question directly. Train rows come from `gen_pools.TRAIN`; valid/test rows and
-`heldout_tool_cases` from `gen_pools.HELDOUT`, whose phrasings and values are disjoint.
+`generate_tools` now builds whole traces played through the real tools
+(`punie.data.gen_traces`). The single-turn generator below stays for
+`heldout_tool_cases`, which the committed `tools`/`no-tool` suites come from.
+
+In it every example carries the exact AGENT_TOOLS specs in `tools` and a `category`.
+Single calls end at the call (half of them go on through an invented tool result to a
+short answer), multi-step traces chain two calls, and no-tool examples answer a
+general Python question directly, drawn from a `gen_pools.Pool` (`HELDOUT` for the
+evaluation cases).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from punie.data.gen_pools import HELDOUT, TRAIN, Pool
+from punie.data.gen_pools import HELDOUT, Pool
 from punie.data.schema import tool_call
 from punie.toolspec import AGENT_TOOLS
 
@@ -198,16 +202,14 @@ def _unique_examples(
 
 
 def generate_tools(n: int, seed: int) -> dict[str, list[dict[str, Any]]]:
-    """train/valid/test rows (10% valid and test, from the held-out pool); train traces
-    expanded into one row per assistant turn (mask_prompt trains only the last one)."""
-    from punie.data.ops import dedupe
-    from punie.data.traces import expand_rows
+    """train/valid/test rows: whole traces played on real workspaces (gen_traces), train
+    from the TRAIN pools, valid/test (10% each) from the DEV pools. Rows are not expanded:
+    training masks every assistant turn of a row in one example."""
+    from punie.data.gen_traces import trace_rows
 
     n_eval = max(1, n // 10)
-    train = _unique_examples(n - 2 * n_eval, seed, TRAIN)
-    heldout = _unique_examples(2 * n_eval, seed + 1, HELDOUT)
-    # A call-only row equals the first piece of an expanded full trace: keep one.
-    train, _ = dedupe(expand_rows(train), near=True)
+    train = trace_rows(n - 2 * n_eval, seed, "train")
+    heldout = trace_rows(2 * n_eval, seed + 1, "dev")
     return {"train": train, "valid": heldout[:n_eval], "test": heldout[n_eval:]}
 
 

@@ -1,0 +1,199 @@
+"""Whole traces from real tool runs, and the TRAIN pool's distance from the task suites."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import re
+from difflib import SequenceMatcher
+from pathlib import Path
+
+import pytest
+
+from punie.data.checks import check_row
+from punie.data.gen_plans import BUILDERS, TASK_CATEGORIES
+from punie.data.gen_pools import HELDOUT
+from punie.data.gen_task_prompts import PROMPT_POOLS
+from punie.data.gen_traces import TRAIN_MIX, fixed_env, play, run_steps, trace_rows, write_workspace
+from punie.data.gen_vocab import TRAIN_DIRS, TRAIN_FILES
+from punie.data.gen_workspaces import WS_POOLS
+from punie.data.generate import build
+from punie.evaluate.gen_tasks import task_suite
+
+# Two prompts whose normalised texts match at least this much are near copies.
+NEAR = 0.85
+
+
+def norm(text: str) -> str:
+    text = re.sub(r"[^\w\s]", " ", text.lower())
+    return " ".join(text.split())
+
+
+def near_pairs(left: list[str], right: list[str]) -> list[tuple[str, str, float]]:
+    out = []
+    for a in {norm(x) for x in left}:
+        for b in {norm(x) for x in right}:
+            sm = SequenceMatcher(None, a, b)
+            if sm.real_quick_ratio() >= NEAR and sm.quick_ratio() >= NEAR and sm.ratio() >= NEAR:
+                out.append((a, b, sm.ratio()))
+    return out
+
+
+@pytest.fixture(scope="module")
+def train_rows():
+    return build("tools", 600, 0)["train"]
+
+
+@pytest.fixture(scope="module")
+def suites():
+    return {pool: task_suite(pool) for pool in ("dev", "test")}
+
+
+def _users(rows) -> list[str]:
+    return [m["content"] for r in rows for m in r["messages"] if m["role"] == "user"]
+
+
+def test_every_generated_row_is_valid_chat(train_rows):
+    splits = build("tools", 100, 5)
+    for row in train_rows + splits["valid"] + splits["test"]:
+        assert check_row(row, "chat") == [], row
+        assert row["category"] and row["tools"]
+
+
+def test_the_mix_has_every_category_and_a_fifth_direct_answers(train_rows):
+    cats = [r["category"] for r in train_rows]
+    assert set(cats) == set(TRAIN_MIX)
+    assert 0.12 < cats.count("no_tool") / len(cats) < 0.3
+
+
+def test_answers_use_what_the_tools_returned(train_rows):
+    for r in train_rows:
+        tool_texts = [m["content"] for m in r["messages"] if m["role"] == "tool"]
+        answer = r["messages"][-1]["content"]
+        if r["category"] == "list_answer":
+            assert all(f"`{name}`" in answer for name in tool_texts[0].splitlines())
+        elif r["category"] == "run_report":
+            code = tool_texts[0].splitlines()[0].removeprefix("exit code ")
+            assert f"code {code}" in answer
+        elif r["category"] == "read_answer" and "returns" in answer:
+            expr = answer.split("returns `")[1].rstrip("`.")
+            assert f"return {expr}" in tool_texts[0]
+
+
+def test_tool_results_equal_a_rerun_of_execute(tmp_path):
+    # Played once, then re-run on a fresh copy of the workspace elsewhere: the same
+    # bytes, so what training shows is what the agent returns at serve time.
+    rng = random.Random(11)
+    ws, pr = WS_POOLS["train"], PROMPT_POOLS["train"]
+    with fixed_env():
+        for i in range(40):
+            plan = BUILDERS[list(BUILDERS)[i % len(BUILDERS)]](rng, ws, pr)
+            msgs = asyncio.run(play(plan, tmp_path / f"a{i}"))
+            (tmp_path / f"b{i}").mkdir()
+            write_workspace(plan, tmp_path / f"b{i}")
+            again = asyncio.run(run_steps(plan, tmp_path / f"b{i}"))
+            assert [m["content"] for m in msgs if m["role"] == "tool"] == again
+
+
+def test_a_recovery_trace_holds_a_real_error_then_a_successful_call(train_rows):
+    recoveries = [r for r in train_rows if r["category"] == "recovery"]
+    assert len(recoveries) >= 10
+    for r in recoveries:
+        results = [m["content"] for m in r["messages"] if m["role"] == "tool"]
+        assert results[0].startswith("error: ") and "no such file" in results[0]
+        assert not results[-1].startswith("error")
+        assert r["messages"][-1]["content"]
+
+
+def test_generation_is_deterministic_and_ignores_the_cwd(tmp_path, monkeypatch):
+    first = trace_rows(80, 3)
+    monkeypatch.chdir(tmp_path)
+    assert json.dumps(trace_rows(80, 3)) == json.dumps(first)
+
+
+def test_train_prompts_are_neither_copies_nor_near_copies_of_task_prompts(train_rows, suites):
+    task_prompts = [c["prompt"] for s in suites.values() for c in s["cases"]]
+    train = _users(train_rows)
+    assert not {norm(t) for t in train} & {norm(t) for t in task_prompts}
+    assert near_pairs(train, task_prompts) == []
+
+
+def _vocab_items(ws) -> dict[str, set]:
+    return {
+        "dirs": set(ws.dirs),
+        "verbs": set(ws.verbs),
+        "nouns": set(ws.nouns),
+        "params": {p for pair in ws.params for p in pair},
+        "text files": {name for name, _ in ws.texts},
+        "text lines": {line for _, lines in ws.texts for line in lines},
+        "settings": {s for k in ws.settings for s in k[:1]},
+        "settings files": set(ws.settings_files),
+        "prints": {p for pr in ws.prints for p in pr},
+        "writes": {w for pair in ws.writes for w in pair},
+        "commits": set(ws.commits),
+    }
+
+
+def test_workspace_pools_are_disjoint_from_each_other_and_from_heldout():
+    items = {pool: _vocab_items(ws) for pool, ws in WS_POOLS.items()}
+    for a, b in (("train", "dev"), ("train", "test"), ("dev", "test")):
+        for field in items[a]:
+            assert not items[a][field] & items[b][field], (a, b, field)
+    heldout = set(HELDOUT.dirs) | set(HELDOUT.files) | {c[0] for c in HELDOUT.contents}
+    for pool, got in items.items():
+        names = got["dirs"] | got["text files"] | got["settings files"] | got["nouns"]
+        assert not names & heldout, pool
+        if pool != "train":  # the single-turn training vocabulary stays out of DEV/TEST
+            assert not got["dirs"] & set(TRAIN_DIRS)
+            assert not {f"{n}.py" for n in got["nouns"]} & set(TRAIN_FILES)
+
+
+def test_prompt_pools_share_no_phrasing_or_question():
+    for a, b in (("train", "dev"), ("train", "test"), ("dev", "test")):
+        pa, pb = PROMPT_POOLS[a], PROMPT_POOLS[b]
+        for field in pa.__dataclass_fields__:
+            left = {x if isinstance(x, str) else x[0] for x in getattr(pa, field)}
+            right = {x if isinstance(x, str) else x[0] for x in getattr(pb, field)}
+            assert not left & right, (a, b, field)
+
+
+def test_workspace_contents_and_identifiers_of_train_never_reach_a_suite(suites):
+    rng = random.Random(5)
+    ws, pr = WS_POOLS["train"], PROMPT_POOLS["train"]
+    train_files: dict[str, str] = {}
+    for i in range(600):
+        train_files.update(BUILDERS[TASK_CATEGORIES[i % 7]](rng, ws, pr).workspace)
+    suite_files = {
+        p: c
+        for s in suites.values()
+        for case in s["cases"]
+        for p, c in case.get("workspace", {}).items()
+    }
+
+    def idents(files):
+        return {n for c in files.values() for n in re.findall(r"def (\w+)", c)}
+
+    def names(files):
+        return {Path(p).name for p in files} | {str(Path(p).parent) for p in files}
+
+    assert not set(train_files.values()) & set(suite_files.values())
+    assert not idents(train_files) & idents(suite_files)
+    assert not (names(train_files) & names(suite_files)) - {"."}
+
+
+def test_the_acceptance_workspace_is_in_no_pool(train_rows, suites):
+    text = json.dumps(train_rows) + json.dumps(suites)
+    assert "calc.py" not in text and "a + b" not in text
+    assert not re.search(r"def add\(|\badd\(", text)
+
+
+def test_six_hundred_rows_come_from_a_few_hundred_distinct_workspace_values(train_rows):
+    paths = [
+        json.loads(c["function"]["arguments"]).get("path")
+        for r in train_rows
+        for m in r["messages"]
+        for c in m.get("tool_calls") or ()
+    ]
+    paths = [p for p in paths if p]
+    assert len(set(paths)) > len(paths) / 3

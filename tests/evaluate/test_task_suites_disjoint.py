@@ -127,3 +127,29 @@ def test_a_correct_agent_passes_every_case(pool, tmp_path):
 def test_suites_never_use_the_acceptance_workspace(suites):
     text = yaml.safe_dump(suites)
     assert "calc.py" not in text and "a + b" not in text and "def add(" not in text
+
+
+@pytest.mark.parametrize("pool", POOLS)
+def test_the_real_scorer_passes_the_plans_trace_and_fails_a_wrong_answer(pool, tmp_path):
+    from punie.evaluate.task_scoring import Outcome, checked_paths, read_files, score_task
+
+    suite = TaskSuite.model_validate(task_suite(pool))
+    plans = {
+        f"{cat}-{i + 1:02d}": plan
+        for cat in TASK_CATEGORIES
+        for i, plan in enumerate(category_plans(pool, cat, PER_CATEGORY, SUITES[pool][1]))
+    }
+    with fixed_env():
+        for case in suite.cases:
+            plan, root = plans[case.id], tmp_path / case.id
+            msgs = asyncio.run(play(plan, root))
+            results = [m["content"] for m in msgs if m["role"] == "tool"]
+            calls = tuple(
+                {"name": n, "arguments": a, "ok": not r.startswith("error")}
+                for (n, a), r in zip(plan.steps, results, strict=True)
+            )
+            files = read_files(root, checked_paths(case))
+            right = Outcome(msgs[-1]["content"], "answer", calls, files)
+            assert score_task(case, right).passed, (case.id, score_task(case, right))
+            wrong = Outcome("I could not do that.", "answer", (), read_files(tmp_path, set()))
+            assert not score_task(case, wrong).passed, case.id

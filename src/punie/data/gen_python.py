@@ -23,15 +23,19 @@ def suite_requests() -> frozenset[str]:
     The suites are committed files, written before the bank grew; the split by
     position below then moved 5 of the 14 no-tool questions into train. Whatever a
     suite asks is held out, whichever position it has in the bank."""
-    from punie.evaluate.suite import builtin_suites, load_suite
+    from punie.evaluate.suite import builtin_suites, load_any_suite
 
-    return frozenset(
-        m["content"].strip()
-        for name in builtin_suites()
-        for case in load_suite(name).cases
-        for m in case.messages
-        if m["role"] == "user" and isinstance(m.get("content"), str)
-    )
+    asked: set[str] = set()
+    for name in builtin_suites():
+        for case in load_any_suite(name).cases:
+            asked.update(
+                m["content"].strip()
+                for m in case.messages
+                if m["role"] == "user" and isinstance(m.get("content"), str)
+            )
+            if getattr(case, "prompt", None):  # a task suite's case
+                asked.add(case.prompt.strip())
+    return frozenset(asked)
 
 
 _ASKED = suite_requests()

@@ -2,8 +2,11 @@
 
 The first failing check names the failure (`tasks.TASK_FAILURES`), with a detail
 saying what was expected and what happened. A turn that did not end with an answer
-(repeat guard, call budget, unusable reply, cut off at max_tokens) fails `no_answer`
-before anything else: an agent that loops never finished the task, whatever it wrote.
+(repeat guard, call budget, unusable reply, or cut off at max_tokens before any text)
+fails `no_answer` before anything else: an agent that loops never finished the task,
+whatever it wrote. An answer cut off at max_tokens is still what the user reads (ACP's
+`max_tokens` stop shows it), so its text is checked like any answer: both sides of a
+comparison get the same token limit, and a rambling base answer is not failed unread.
 """
 
 from __future__ import annotations
@@ -175,7 +178,8 @@ CHECKS: tuple[tuple[str, Callable[[TaskCase, Outcome], str | None]], ...] = (
 
 
 def score_task(case: TaskCase, o: Outcome) -> TaskVerdict:
-    if o.ended_by != "answer":
+    answered = o.ended_by == "answer" or (o.ended_by == "max_tokens" and o.answer.strip())
+    if not answered:
         why = f": {o.error}" if o.error else ""
         return TaskVerdict(False, "no_answer", f"the turn ended by {o.ended_by}{why}")
     for name, check in CHECKS:

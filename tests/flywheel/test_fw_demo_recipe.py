@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from punie.flywheel.demo_recipe import DEMO, DEMO_TARGETS
+from punie.flywheel.demo_recipe import DEMO, DEMO_ENDINGS, DEMO_TARGETS, demo_config, demo_targets
 from punie.flywheel.evals import load_suites
 from punie.flywheel.report import verdict
 
@@ -13,23 +13,55 @@ def test_demo_recipe_is_a_valid_train_config(tmp_path: Path):
     cfg = DEMO.train_config("smollm2-135m", tmp_path)
     assert cfg.mask_prompt and cfg.num_layers == DEMO.train["num_layers"]
     names = {s.name for s in load_suites(DEMO.eval.suites)}
-    assert set(DEMO_TARGETS) <= names
+    assert {k.split("/")[0] for k in DEMO_TARGETS} <= names
+
+
+def test_the_dev_demo_scores_the_dev_draw_only():
+    dev = demo_config(dev=True)
+    assert dev.eval.suites == ("tasks-dev",) and dev.train == DEMO.train
+    assert set(demo_targets(True)) == {"tasks-dev", "tasks-dev/no_tool"}
+    assert demo_config(seed=2).train["seed"] == 2
 
 
 class _C:
-    def __init__(self, base, new):
+    def __init__(self, base, new, cats=None):
         self.base_accuracy, self.new_accuracy = base, new
         self.delta_points = (new - base) * 100
         self.label = "SUCCESS"
+        self.per_category = {
+            k: {"n": 3, "base": b, "new": n, "delta_points": (n - b) * 100}
+            for k, (b, n) in (cats or {}).items()
+        }
 
 
 def test_verdict_is_measured_against_each_target():
-    ok = verdict({"tools": _C(0.1, 0.6), "no-tool": _C(0.9, 0.86)}, DEMO_TARGETS)
+    ok = verdict({"tasks": _C(0.1, 0.6, {"no_tool": (1.0, 1.0)})}, DEMO_TARGETS)
     assert ok["label"] == "TARGETS MET" and ok["met"]
-    low = verdict({"tools": _C(0.1, 0.4), "no-tool": _C(0.9, 0.9)}, DEMO_TARGETS)
+    low = verdict({"tasks": _C(0.1, 0.4, {"no_tool": (1.0, 1.0)})}, DEMO_TARGETS)
     assert low["label"] == "TARGETS NOT MET"
-    dropped = verdict({"tools": _C(0.1, 0.9), "no-tool": _C(0.9, 0.8)}, DEMO_TARGETS)
-    assert not dropped["met"] and [s["met"] for s in dropped["suites"]] == [True, False]
+
+
+def test_a_category_target_is_checked_on_its_own():
+    dropped = verdict({"tasks": _C(0.1, 0.9, {"no_tool": (1.0, 0.667)})}, DEMO_TARGETS)
+    assert not dropped["met"]
+    assert [(s["suite"], s["met"]) for s in dropped["suites"]] == [
+        ("tasks", True),
+        ("tasks/no_tool", False),
+    ]
+
+
+class _R:
+    def __init__(self, suite, endings):
+        self.suite = suite
+        self.cases = [type("Case", (), {"ended_by": e})() for e in endings]
+
+
+def test_an_adapted_task_ended_by_the_repeat_guard_fails_the_verdict():
+    c = {"tasks": _C(0.1, 0.9, {"no_tool": (1.0, 1.0)})}
+    clean = verdict(c, DEMO_TARGETS, DEMO_ENDINGS, [_R("tasks", ["answer", "answer"])])
+    assert clean["met"]
+    looped = verdict(c, DEMO_TARGETS, DEMO_ENDINGS, [_R("tasks", ["answer", "repeat_guard"])])
+    assert not looped["met"] and looped["limits"][0]["count"] == 1
 
 
 def test_answer_turns_are_rows_ending_in_text_after_a_tool_result():
@@ -49,7 +81,7 @@ def test_subset_keeps_the_category_mix_and_file_order():
     from punie.evaluate.suite import load_suite
     from punie.flywheel.evals import subset
 
-    full = load_suite("tools")
+    full = load_suite("tools")  # a single-turn suite; task suites subset the same way
     small = subset(full, 12)
     assert len(small.cases) == 12 and small.name == full.name
     assert len({c.category for c in small.cases}) == len({c.category for c in full.cases})

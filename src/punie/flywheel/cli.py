@@ -50,6 +50,11 @@ def _finish(res, console, *, strict: bool) -> None:
             f"{line['suite']}: {100 * line['base']:.1f}% -> {100 * line['new']:.1f}% "
             f"({line['delta']:+.1f} points, {line['label']}){target}"
         )
+    for lim in v.get("limits", []):
+        console.print(
+            f"{lim['suite']}: {lim['count']} adapted tasks ended on the {lim['ending']} "
+            f"(at most {lim['max']}: {'met' if lim['met'] else 'NOT met'})"
+        )
     console.print(f"[bold]verdict: {v['label']}[/]")
     model = summary["config"]["model"]
     console.print(f"use it: punie serve --model {model} --adapter {summary['adapter']}")
@@ -75,27 +80,34 @@ def _forget_demo(out: Path, cache: Path) -> None:
 def demo_command(
     run_dir: Path = typer.Option(None, "--run-dir", help="default PUNIE_HOME/flywheel/demo"),
     fresh: bool = typer.Option(False, "--fresh", help="ignore cached results of earlier runs"),
+    seed: int = typer.Option(None, "--seed", help="training seed (default: the recipe's)"),
+    dev: bool = typer.Option(
+        False, "--dev", help="score the dev draw (tasks-dev), for choosing recipes"
+    ),
 ) -> None:
-    """Fine-tune the embedded SmolLM2-135M on Punie's tools and show it got better."""
+    """Fine-tune the embedded SmolLM2-135M on Punie's tools and show it finishes tasks."""
     from punie import paths
-    from punie.flywheel.demo_recipe import DEMO, DEMO_TARGETS
+    from punie.flywheel.demo_recipe import demo_config, demo_endings, demo_targets
     from punie.flywheel.pipeline import cache_root, run_flywheel
 
     console = _console()
-    out = run_dir or paths.punie_home() / "flywheel" / "demo"
+    recipe = demo_config(seed=seed, dev=dev)
+    name = "demo" + ("-dev" if dev else "") + ("" if seed is None else f"-seed{seed}")
+    out = run_dir or paths.punie_home() / "flywheel" / name
     if fresh:
         _forget_demo(out, cache_root())
     console.print(
-        f"[bold]Punie demo[/]: {DEMO.model}, {DEMO.data.n} generated tool-calling rows, "
-        f"LoRA top {DEMO.train['num_layers']} layers x {DEMO.train['iters']} steps; "
-        f"suites {', '.join(DEMO.eval.suites)}"
+        f"[bold]Punie demo[/]: {recipe.model}, {recipe.data.n} generated agent traces, "
+        f"LoRA top {recipe.train['num_layers']} layers x {recipe.train['iters']} steps; "
+        f"suites {', '.join(recipe.eval.suites)}"
     )
     res = run_flywheel(
-        DEMO,
+        recipe,
         out,
         console=console,
-        title="Punie demo: SmolLM2-135M learns Punie's tools",
-        targets=DEMO_TARGETS,
+        title="Punie demo: SmolLM2-135M learns to finish tasks with Punie's tools",
+        targets=demo_targets(dev),
+        endings=demo_endings(dev),
     )
     _finish(res, console, strict=True)
 

@@ -26,18 +26,16 @@ DEMO_MODEL = "smollm2-135m"
 
 DEMO_DATA = DataSpec(
     generate="tools",
-    # 600 requested -> ~530 train rows after trace expansion and the answer-turn
-    # filter: more than the 400 rows 100 steps x batch 4 read, so no row repeats.
+    # 600 requested -> 480 train rows: whole agent traces (call, the tool's real
+    # result, answer), every assistant turn trained in one example (train_on
+    # "assistant"). More than the 400 rows 100 steps x batch 4 read.
     n=600,
     seed=0,
-    # Generated rows measure 155-295 tokens (multi-step turns carrying a tool result
-    # are the longest). The cap only guards against a generator change blowing up step
-    # time; multi-step rows stay (10 of the 36 tools cases).
+    # Generated rows measure 126-317 tokens on SmolLM2 (median 247). The cap only
+    # guards against a generator change blowing up step time.
     max_example_tokens=320,
-    # A third of the train rows end in a prose answer after a tool result, a turn
-    # neither suite scores. Measured at 30 steps: unfiltered data (lr 3e-4) 0-1/36
-    # tools cases; filtered (lr 5e-4) 5/36.
-    drop_answer_turns=True,
+    # The answer after a tool result is what a task needs most (issue 15): keep it.
+    drop_answer_turns=False,
     check_format=True,
 )
 
@@ -92,20 +90,25 @@ DEMO_TRAIN = {
 }
 
 DEMO_EVAL = EvalSpec(
-    suites=("tools", "no-tool"),
-    # A call is 12-59 tokens (write_file with its content the longest; 90th percentile
-    # 36 for the other tools); the base model rambles to the limit on every case, so
-    # this bounds the base evaluation. 48 cut correct write_file calls a few tokens
-    # before `</tool_call>`: the same adapters scored one more tools case at 64 on each
-    # of seeds 0, 1, 2 (13, 14, 12 against 12, 13, 11) for ~10 s more of base evaluation.
+    # The headline is whole tasks through Punie's own agent loop (issue 15): the
+    # held-out `tasks` suite, a category-balanced subset of 24 of its 48 cases (the
+    # first 3 of each category); `punie eval --suite tasks` runs all of them.
+    suites=("tasks",),
+    max_cases=24,
+    # Per model call. A call is 12-59 tokens (write_file with its content the
+    # longest); an answer after a result one sentence. The base model rambles to the
+    # limit on every call, so this bounds the base evaluation.
     max_tokens=64,
     # mlx_lm.server batches up to this many sequences per decode step.
     decode_concurrency=8,
     concurrency=8,
 )
 
-# What the demo must show (issue 6): tools +40 points, no-tool at most -5.
-DEMO_TARGETS = {"tools": 40.0, "no-tool": -5.0}
+# What the demo must show (issue 15): task success +40 points, the no-tool category
+# down by at most 5, and no adapted task ended by the repeat guard.
+DEMO_TARGETS = {"tasks": 40.0, "tasks/no_tool": -5.0}
+DEMO_ENDINGS = {"tasks": {"repeat_guard": 0}}
+DEV_SUITE = "tasks-dev"
 
 DEMO = FlywheelConfig(
     name="demo",
@@ -114,3 +117,28 @@ DEMO = FlywheelConfig(
     train=DEMO_TRAIN,
     eval=DEMO_EVAL,
 )
+
+
+def demo_config(seed: int | None = None, dev: bool = False) -> FlywheelConfig:
+    """The demo recipe, with another training seed and/or scored on the dev draw
+    (recipes are chosen on `tasks-dev`, never on the held-out `tasks`)."""
+    cfg = DEMO
+    if seed is not None:
+        cfg = cfg.model_copy(update={"train": {**cfg.train, "seed": seed}})
+    if dev:
+        cfg = cfg.model_copy(update={"eval": cfg.eval.model_copy(update={"suites": (DEV_SUITE,)})})
+    return cfg
+
+
+def _renamed(d: dict, dev: bool) -> dict:
+    if not dev:
+        return dict(d)
+    return {DEV_SUITE + k[len("tasks") :] if k.startswith("tasks") else k: v for k, v in d.items()}
+
+
+def demo_targets(dev: bool = False) -> dict[str, float]:
+    return _renamed(DEMO_TARGETS, dev)
+
+
+def demo_endings(dev: bool = False) -> dict[str, dict[str, int]]:
+    return _renamed(DEMO_ENDINGS, dev)

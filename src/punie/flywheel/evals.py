@@ -74,6 +74,7 @@ def evaluate_suites(
     if not todo:
         return results
     from punie.evaluate.runner import run_suite
+    from punie.evaluate.task_runner import run_task_suite
     from punie.serve.endpoints import Endpoint
     from punie.serve.server import ManagedServer
 
@@ -93,8 +94,9 @@ def evaluate_suites(
                 _clear(out)  # an evaluation of another model/suite: start over
             out.mkdir(parents=True, exist_ok=True)
             atomic.write_json(out / KEY_FILE, {"key": keys[i]})
+            run = run_task_suite if is_task_suite(suites[i]) else run_suite
             results[i] = asyncio.run(
-                run_suite(
+                run(
                     ep,
                     suites[i],
                     out,
@@ -112,10 +114,15 @@ def _clear(folder: Path) -> None:
         (folder / name).unlink(missing_ok=True)
 
 
-def load_suites(names: tuple[str, ...] | list[str], max_cases: int = 0) -> list[Any]:
-    from punie.evaluate.suite import load_suite
+def is_task_suite(suite: Any) -> bool:
+    """A whole-task suite (run through the agent loop), not single-turn cases."""
+    return getattr(suite, "kind", None) == "tasks"
 
-    suites = [load_suite(n) for n in names]
+
+def load_suites(names: tuple[str, ...] | list[str], max_cases: int = 0) -> list[Any]:
+    from punie.evaluate.suite import load_any_suite
+
+    suites = [load_any_suite(n) for n in names]
     return [subset(s, max_cases) for s in suites] if max_cases else suites
 
 

@@ -234,6 +234,7 @@ def run_flywheel(
     progress: bool = True,
     title: str = "Punie flywheel",
     targets: dict[str, float] | None = None,
+    endings: dict[str, dict[str, int]] | None = None,
 ) -> FlywheelResult:
     """Run every stage; a stage whose inputs are unchanged is reused (see module doc)."""
     from punie.flywheel import report as fw_report
@@ -356,7 +357,7 @@ def run_flywheel(
         _compare,
         detail=lambda c: ", ".join(f"{k} {v.delta_points:+.1f} pts" for k, v in c.items()),
     )
-    verdict = fw_report.verdict(res.comparisons, targets)
+    verdict = fw_report.verdict(res.comparisons, targets, endings, new)
     summary = {
         "title": title,
         "config": json.loads(cfg.model_dump_json()),

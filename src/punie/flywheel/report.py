@@ -13,35 +13,79 @@ from typing import Any
 TEMPLATE = Path(__file__).parent / "templates" / "report.html.j2"
 
 
-def verdict(comparisons: dict[str, Any], targets: dict[str, float] | None) -> dict[str, Any]:
-    """`targets`: {"tools": 40} means the tools suite must gain >= 40 points;
-    {"no-tool": -5} means no-tool may lose at most 5. Without targets, each suite's
-    own compare verdict (SUCCESS/MODERATE/UNCHANGED/REGRESSION) is reported."""
+def verdict(
+    comparisons: dict[str, Any],
+    targets: dict[str, float] | None,
+    endings: dict[str, dict[str, int]] | None = None,
+    adapted: list[Any] | None = None,
+) -> dict[str, Any]:
+    """Each suite's measured change against its target, if it has one.
+
+    `targets`: {"tasks": 40} means the suite must gain >= 40 points; {"no-tool": -5}
+    means it may lose at most 5; a key "SUITE/CATEGORY" targets one category's change.
+    `endings`: {"tasks": {"repeat_guard": 0}} allows at most 0 adapted tasks of that
+    suite to end on the repeat guard (counted in `adapted`, the adapted results).
+    Without targets, each suite's own compare label is reported."""
     lines = []
-    met = True
     for name, c in comparisons.items():
-        line = {
-            "suite": name,
-            "base": c.base_accuracy,
-            "new": c.new_accuracy,
-            "delta": c.delta_points,
-            "label": c.label,
-            "target": None,
-            "met": None,
-        }
-        if targets and name in targets:
-            t = targets[name]
-            line["target"] = t
-            line["met"] = c.delta_points >= t
-            met = met and line["met"]
-        lines.append(line)
-    has_targets = any(x["target"] is not None for x in lines)
-    if has_targets:
+        lines.append(_line(name, c.base_accuracy, c.new_accuracy, c.delta_points, c.label))
+        for cat, st in getattr(c, "per_category", {}).items():
+            key = f"{name}/{cat}"
+            if targets and key in targets:
+                delta = st["delta_points"]
+                lines.append(_line(key, st["base"], st["new"], delta, _label(delta)))
+    for line in lines:
+        if targets and line["suite"] in targets:
+            line["target"] = targets[line["suite"]]
+            line["met"] = line["delta"] >= line["target"]
+    limits = _ending_limits(endings or {}, adapted or [])
+    checked = [x for x in lines if x["met"] is not None] + limits
+    met = all(x["met"] for x in checked)
+    if checked:
         label = "TARGETS MET" if met else "TARGETS NOT MET"
     else:
         labels = {x["label"].split()[0] for x in lines}
         label = "REGRESSION" if "REGRESSION" in labels else " / ".join(sorted(labels))
-    return {"label": label, "met": met if has_targets else None, "suites": lines}
+    return {"label": label, "met": met if checked else None, "suites": lines, "limits": limits}
+
+
+def _line(name: str, base: float, new: float, delta: float, label: str) -> dict[str, Any]:
+    return {
+        "suite": name,
+        "base": base,
+        "new": new,
+        "delta": delta,
+        "label": label,
+        "target": None,
+        "met": None,
+    }
+
+
+def _label(delta: float) -> str:
+    from punie.evaluate.compare import verdict as compare_verdict
+
+    return compare_verdict(delta)
+
+
+def _ending_limits(endings: dict[str, dict[str, int]], adapted: list[Any]) -> list[dict]:
+    by_suite = {r.suite: r for r in adapted}
+    out = []
+    for suite, limits in endings.items():
+        result = by_suite.get(suite)
+        if result is None:
+            continue
+        for ending, most in limits.items():
+            count = sum(getattr(c, "ended_by", None) == ending for c in result.cases)
+            out.append(
+                {
+                    "suite": suite,
+                    "ending": ending,
+                    "count": count,
+                    "max": most,
+                    "met": count <= most,
+                }
+            )
+    return out
 
 
 def _env():

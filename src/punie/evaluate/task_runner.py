@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import subprocess
 import tempfile
@@ -282,6 +283,16 @@ def _model_of(model_or_endpoint: Any) -> tuple[Any, str, int | None]:
     return m, str(getattr(m, "model_name", type(m).__name__)), None
 
 
+def _quiet_agent_log() -> None:
+    """The agent logs each turn that ends without an answer; here every such ending is
+    recorded in the case (ended_by, error), and dozens of warnings on stderr would
+    bury the progress bar. A handler on the logger keeps Python's last-resort stderr
+    handler away; an application that configured logging still gets the records."""
+    log = logging.getLogger("punie.agent")
+    if not log.handlers:
+        log.addHandler(logging.NullHandler())
+
+
 async def run_task_suite(
     endpoint: Any,
     suite: TaskSuite,
@@ -296,6 +307,7 @@ async def run_task_suite(
 ) -> SuiteResult:
     """Run every task of `suite` with `endpoint` (an Endpoint, or a pydantic-ai model
     such as `FunctionModel`), resuming from `out_dir/cases.jsonl`."""
+    _quiet_agent_log()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model, default_label, decode = _model_of(endpoint)

@@ -155,7 +155,7 @@ async def test_server_killed_mid_run_then_resume(tiny_model: Path, tmp_path: Pat
             ep, suite, tmp_path, settings=settings, model_label="tiny", progress=False
         )
     assert all(c.failure != "server_error" for c in second.cases)
-    assert len(_lines(tmp_path / "cases.jsonl")) == 5 + 3
+    assert len(_lines(tmp_path / "cases.jsonl")) == 5  # the latest record of each case
 
 
 async def test_resume_skips_finished_cases(tiny_model: Path, tmp_path: Path, suite):
@@ -164,6 +164,21 @@ async def test_resume_skips_finished_cases(tiny_model: Path, tmp_path: Path, sui
         again = await run_suite(ep, suite, tmp_path, model_label="tiny", progress=False)
     assert again.n == 5
     assert len(_lines(tmp_path / "cases.jsonl")) == 5
+
+
+async def test_a_line_cut_off_by_a_crash_does_not_swallow_the_next_case(tmp_path: Path, suite):
+    # Found in review: the next append was glued to the cut-off fragment and lost.
+    ep = Endpoint(f"http://127.0.0.1:{free_port()}/v1", "m")
+    settings = EvalSettings(retries=0)
+    await run_suite(ep, suite, tmp_path, settings=settings, model_label="m", progress=False)
+    cases = tmp_path / "cases.jsonl"
+    rows = _lines(cases)
+    done = {**rows[0], "failure": None, "passed": True}  # pretend one case had finished
+    cases.write_text(json.dumps(done) + "\n" + '{"id": "chat", "cut off by a cra')
+    again = await run_suite(ep, suite, tmp_path, settings=settings, model_label="m", progress=False)
+    assert [r["id"] for r in _lines(cases)].count(done["id"]) == 1
+    assert {c.id for c in again.cases} == {c.id for c in suite.cases}
+    assert len(_lines(cases)) == len(suite.cases)
 
 
 async def test_out_dir_of_another_model_is_refused(tmp_path: Path, suite):

@@ -167,6 +167,13 @@ def _read_done(cases_path: Path) -> dict[str, CaseResult]:
     return done
 
 
+def keep_only(cases_path: Path, done: dict[str, Any]) -> None:
+    """Rewrite cases.jsonl with just the records a resumed run keeps. A line cut off
+    by a crash has no newline: the next appended case would be glued to it and lost."""
+    if cases_path.exists():
+        atomic.write_jsonl(cases_path, [r.model_dump(mode="json") for r in done.values()])
+
+
 def _check_meta(out_dir: Path, meta: dict[str, Any]) -> None:
     path = out_dir / META_FILE
     if path.exists():
@@ -213,6 +220,7 @@ async def run_suite(
     _check_meta(out_dir, meta)
     cases_path = out_dir / CASES_FILE
     done = {k: v for k, v in _read_done(cases_path).items() if v.failure != "server_error"}
+    keep_only(cases_path, done)
     todo = [c for c in suite.cases if c.id not in done]
     decode = decoder(endpoint)
     sem = asyncio.Semaphore(concurrency)

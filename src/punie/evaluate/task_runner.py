@@ -38,6 +38,7 @@ from punie.evaluate.runner import (
     EvalSettings,
     _now,
     _progress,
+    keep_only,
 )
 from punie.evaluate.task_scoring import Outcome, checked_paths, read_files, score_task
 from punie.evaluate.tasks import TaskCase, TaskSuite
@@ -325,11 +326,7 @@ async def run_task_suite(
     _check_meta(out_dir, meta)
     cases_path = out_dir / CASES_FILE
     done = _read_done(cases_path)
-    if cases_path.exists():
-        # Rewritten with only the kept cases: a line cut off by a crash has no newline,
-        # and the next appended case would otherwise be glued to it and lost.
-        kept = "".join(json.dumps(r.model_dump(mode="json")) + "\n" for r in done.values())
-        atomic.write_text(cases_path, kept)
+    keep_only(cases_path, done)
     todo = [c for c in suite.cases if c.id not in done]
     sem = asyncio.Semaphore(concurrency)
 

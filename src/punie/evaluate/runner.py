@@ -154,13 +154,14 @@ def _cached_tokens(reply: dict) -> int | None:
     return cached if isinstance(cached, int) else None
 
 
-def _read_done(cases_path: Path) -> dict[str, CaseResult]:
-    done: dict[str, CaseResult] = {}
+def read_done(cases_path: Path, record: type[CaseResult] = CaseResult) -> dict[str, Any]:
+    """The records in cases.jsonl by case id (the last one of each), as `record`."""
+    done: dict[str, Any] = {}
     if not cases_path.exists():
         return done
     for line in cases_path.read_text(encoding="utf-8").splitlines():
         try:
-            r = CaseResult(**json.loads(line))
+            r = record(**json.loads(line))
         except (ValueError, TypeError):
             continue  # a line cut off by a crash: that case runs again
         done[r.id] = r
@@ -219,7 +220,7 @@ async def run_suite(
     }
     _check_meta(out_dir, meta)
     cases_path = out_dir / CASES_FILE
-    done = {k: v for k, v in _read_done(cases_path).items() if v.failure != "server_error"}
+    done = {k: v for k, v in read_done(cases_path).items() if v.failure != "server_error"}
     keep_only(cases_path, done)
     todo = [c for c in suite.cases if c.id not in done]
     decode = decoder(endpoint)
@@ -254,35 +255,45 @@ async def run_suite(
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(limits=limits, timeout=settings.timeout_s) as client:
         bar = _progress(progress, suite.name, len(suite.cases), len(suite.cases) - len(todo))
-        tasks: list[asyncio.Task] = []
-        try:
-            # One case first, alone: mlx_lm.server keeps its KV cache and reuses the
-            # longest common prefix for later prompts. Every case shares the tool
-            # listing and system turn (~80% of each prompt), so the rest then prefill
-            # only their own few tokens; started together, they would all miss the
-            # cache and prefill everything. Measured on the demo's 36 tools cases at
-            # concurrency 8: 37 s unprimed, 32 s primed.
-            for first in todo[:1] if concurrency > 1 else []:
-                tasks.append(asyncio.create_task(one(client, first)))
-                await asyncio.wait(tasks)
-            tasks += [asyncio.create_task(one(client, c)) for c in todo[len(tasks) :]]
-            for fut in asyncio.as_completed(tasks):
-                r = await fut
-                done[r.id] = r
-                if bar:
-                    bar[0].advance(bar[1])
-                if on_case:
-                    on_case(r)
-        finally:
-            for t in tasks:
-                t.cancel()
-            if bar:
-                bar[0].stop()
+        await run_primed(todo, lambda c: one(client, c), concurrency, done, bar, on_case)
+    return write_result(out_dir, suite, meta, done, write_report)
 
+
+async def run_primed(todo, one, concurrency: int, done: dict, bar, on_case) -> None:
+    """Run `one(case)` for every case, recording each result in `done` as it comes.
+
+    One case first, alone: mlx_lm.server keeps its KV cache and reuses the longest
+    common prefix for later prompts. Every case shares the tool listing and system
+    turn (~80% of each prompt), so the rest then prefill only their own few tokens;
+    started together, they would all miss the cache and prefill everything. Measured
+    on the demo's 36 tools cases at concurrency 8: 37 s unprimed, 32 s primed."""
+    tasks: list[asyncio.Task] = []
+    try:
+        for first in todo[:1] if concurrency > 1 else []:
+            tasks.append(asyncio.create_task(one(first)))
+            await asyncio.wait(tasks)
+        tasks += [asyncio.create_task(one(c)) for c in todo[len(tasks) :]]
+        for fut in asyncio.as_completed(tasks):
+            r = await fut
+            done[r.id] = r
+            if bar:
+                bar[0].advance(bar[1])
+            if on_case:
+                on_case(r)
+    finally:
+        for t in tasks:
+            t.cancel()
+        if bar:
+            bar[0].stop()
+
+
+def write_result(out_dir: Path, suite: Any, meta: dict, done: dict, write_report: bool):
+    """results.json (and report.html) from the records in `done`, in suite order."""
     result = SuiteResult(
+        kind=meta.get("kind", "single"),
         suite=suite.name,
         suite_fingerprint=suite.fingerprint(),
-        model=label,
+        model=meta["model"],
         adapter=meta["adapter"],
         settings=meta["settings"],
         started=json.loads((out_dir / META_FILE).read_text())["started"],

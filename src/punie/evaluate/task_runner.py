@@ -33,12 +33,13 @@ from punie.evaluate.results import SuiteResult, TaskCaseResult
 from punie.evaluate.runner import (
     CASES_FILE,
     META_FILE,
-    REPORT_FILE,
-    RESULTS_FILE,
     EvalSettings,
     _now,
     _progress,
     keep_only,
+    read_done,
+    run_primed,
+    write_result,
 )
 from punie.evaluate.task_scoring import Outcome, checked_paths, read_files, score_task
 from punie.evaluate.tasks import TaskCase, TaskSuite
@@ -260,18 +261,6 @@ def _check_meta(out_dir: Path, meta: dict[str, Any]) -> None:
             )
 
 
-def _read_done(cases_path: Path) -> dict[str, TaskCaseResult]:
-    done: dict[str, TaskCaseResult] = {}
-    if cases_path.exists():
-        for line in cases_path.read_text(encoding="utf-8").splitlines():
-            try:
-                r = TaskCaseResult(**json.loads(line))
-            except (ValueError, TypeError):
-                continue  # a line cut off by a crash: that case runs again
-            done[r.id] = r
-    return {k: v for k, v in done.items() if v.failure not in RETRY_FAILURES}
-
-
 def _model_of(model_or_endpoint: Any) -> tuple[Any, str, int | None]:
     """(pydantic-ai model, label, the server's decode concurrency)."""
     if isinstance(model_or_endpoint, Endpoint):
@@ -325,7 +314,11 @@ async def run_task_suite(
     }
     _check_meta(out_dir, meta)
     cases_path = out_dir / CASES_FILE
-    done = _read_done(cases_path)
+    done = {
+        k: v
+        for k, v in read_done(cases_path, TaskCaseResult).items()
+        if v.failure not in RETRY_FAILURES
+    }
     keep_only(cases_path, done)
     todo = [c for c in suite.cases if c.id not in done]
     sem = asyncio.Semaphore(concurrency)
@@ -337,48 +330,8 @@ async def run_task_suite(
         return result
 
     bar = _progress(progress, suite.name, len(suite.cases), len(suite.cases) - len(todo))
-    tasks: list[asyncio.Task] = []
-    try:
-        # One task alone first: the rest then find the shared prefix in the server's cache.
-        for first in todo[:1] if concurrency > 1 else []:
-            tasks.append(asyncio.create_task(one(first)))
-            await asyncio.wait(tasks)
-        tasks += [asyncio.create_task(one(c)) for c in todo[len(tasks) :]]
-        for fut in asyncio.as_completed(tasks):
-            r = await fut
-            done[r.id] = r
-            if bar:
-                bar[0].advance(bar[1])
-            if on_case:
-                on_case(r)
-    finally:
-        for t in tasks:
-            t.cancel()
-        if bar:
-            bar[0].stop()
-    return _finish(out_dir, suite, meta, done, write_report)
-
-
-def _finish(out_dir: Path, suite: TaskSuite, meta: dict, done: dict, write_report: bool):
-    result = SuiteResult(
-        kind="tasks",
-        suite=suite.name,
-        suite_fingerprint=suite.fingerprint(),
-        model=meta["model"],
-        adapter=meta["adapter"],
-        settings=meta["settings"],
-        started=json.loads((out_dir / META_FILE).read_text())["started"],
-        finished=_now(),
-        complete=all(c.id in done for c in suite.cases),
-        n_suite=len(suite.cases),
-        cases=[done[c.id] for c in suite.cases if c.id in done],
-    )
-    atomic.write_json(out_dir / RESULTS_FILE, result.to_json())
-    if write_report:
-        from punie.evaluate.report import write_html_report
-
-        write_html_report(result, out_dir / REPORT_FILE)
-    return result
+    await run_primed(todo, one, concurrency, done, bar, on_case)
+    return write_result(out_dir, suite, meta, done, write_report)
 
 
 async def evaluate_tasks(

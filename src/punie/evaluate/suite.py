@@ -108,17 +108,14 @@ class Case(BaseModel):
         return None
 
 
-class Suite(BaseModel):
+class SuiteBase(BaseModel):
+    """What every suite kind shares: unique case ids and a content fingerprint. It
+    declares no fields, so each kind's fields (and so its fingerprint) keep their order."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str
-    description: str = ""
-    max_tokens: int = 128
-    cases: list[Case] = Field(min_length=1)
-    source: str | None = None  # the file it came from, for messages
-
     @model_validator(mode="after")
-    def _unique_ids(self) -> Suite:
+    def _unique_ids(self):
         seen: set[str] = set()
         for c in self.cases:
             if c.id in seen:
@@ -130,6 +127,14 @@ class Suite(BaseModel):
         """Changes when any case changes: a resumed evaluation must be the same suite."""
         data = self.model_dump_json(exclude={"source"})
         return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+class Suite(SuiteBase):
+    name: str
+    description: str = ""
+    max_tokens: int = 128
+    cases: list[Case] = Field(min_length=1)
+    source: str | None = None  # the file it came from, for messages
 
 
 def builtin_suites() -> list[str]:

@@ -35,12 +35,12 @@ Built-in task suites live beside the single-turn ones in `suites/` and carry
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import PurePosixPath
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from punie.evaluate.suite import SuiteBase
 from punie.toolspec import AGENT_TOOLS, TOOL_NAMES
 
 TASK_FAILURES = (
@@ -158,9 +158,7 @@ class TaskCase(BaseModel):
         return {t.get("function", {}).get("name") for t in self.tools} <= set(TOOL_NAMES)
 
 
-class TaskSuite(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class TaskSuite(SuiteBase):
     kind: str = "tasks"
     name: str
     description: str = ""
@@ -175,20 +173,6 @@ class TaskSuite(BaseModel):
         if value != "tasks":
             raise ValueError("a task suite has kind: tasks")
         return value
-
-    @model_validator(mode="after")
-    def _unique_ids(self) -> TaskSuite:
-        seen: set[str] = set()
-        for c in self.cases:
-            if c.id in seen:
-                raise ValueError(f"duplicate case id {c.id!r}")
-            seen.add(c.id)
-        return self
-
-    def fingerprint(self) -> str:
-        """Changes when any case changes: a resumed evaluation must be the same suite."""
-        data = self.model_dump_json(exclude={"source"})
-        return hashlib.sha256(data.encode()).hexdigest()[:16]
 
     def budget(self, case: TaskCase) -> int:
         return case.max_calls or self.max_calls

@@ -168,6 +168,27 @@ def read_done(cases_path: Path, record: type[CaseResult] = CaseResult) -> dict[s
     return done
 
 
+def eval_meta(suite: Any, label: str, adapter, settings: EvalSettings, concurrency: int, **extra):
+    """What meta.json records of one evaluation (`extra` first, e.g. its kind)."""
+    return {
+        **extra,
+        "suite": suite.name,
+        "suite_fingerprint": suite.fingerprint(),
+        "model": label,
+        "adapter": str(adapter) if adapter else None,
+        "settings": {**asdict(settings), "concurrency": concurrency},
+        "started": _now(),
+    }
+
+
+def resume_done(cases_path: Path, record: type[CaseResult], retry: tuple[str, ...]) -> dict:
+    """The finished records a resumed run keeps (failures in `retry` are asked again),
+    with cases.jsonl rewritten to hold just them."""
+    done = {k: v for k, v in read_done(cases_path, record).items() if v.failure not in retry}
+    keep_only(cases_path, done)
+    return done
+
+
 def keep_only(cases_path: Path, done: dict[str, Any]) -> None:
     """Rewrite cases.jsonl with just the records a resumed run keeps. A line cut off
     by a crash has no newline: the next appended case would be glued to it and lost."""
@@ -210,18 +231,10 @@ async def run_suite(
     out_dir.mkdir(parents=True, exist_ok=True)
     label = model_label or str(endpoint.model_path or endpoint.model_name)
     concurrency = settings.concurrency or endpoint.decode_concurrency or 4
-    meta = {
-        "suite": suite.name,
-        "suite_fingerprint": suite.fingerprint(),
-        "model": label,
-        "adapter": str(adapter) if adapter else None,
-        "settings": {**asdict(settings), "concurrency": concurrency},
-        "started": _now(),
-    }
+    meta = eval_meta(suite, label, adapter, settings, concurrency)
     _check_meta(out_dir, meta)
     cases_path = out_dir / CASES_FILE
-    done = {k: v for k, v in read_done(cases_path).items() if v.failure != "server_error"}
-    keep_only(cases_path, done)
+    done = resume_done(cases_path, CaseResult, ("server_error",))
     todo = [c for c in suite.cases if c.id not in done]
     decode = decoder(endpoint)
     sem = asyncio.Semaphore(concurrency)

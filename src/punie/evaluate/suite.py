@@ -35,6 +35,14 @@ SUITES_DIR = Path(__file__).parent / "suites"
 OPTIONAL = None  # an acceptable value meaning "the argument may be left out" (BFCL's "")
 
 
+def check_roles(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A suite's chat messages (a case's, or a task's prior conversation)."""
+    for m in messages:
+        if m.get("role") not in {"system", "user", "assistant", "tool"}:
+            raise ValueError(f"message role must be system/user/assistant/tool, got {m!r}")
+    return messages
+
+
 class ExpectedCall(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -78,10 +86,7 @@ class Case(BaseModel):
     @field_validator("messages")
     @classmethod
     def _messages(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        for m in value:
-            if m.get("role") not in {"system", "user", "assistant", "tool"}:
-                raise ValueError(f"message role must be system/user/assistant/tool, got {m!r}")
-        return value
+        return check_roles(value)
 
     @model_validator(mode="after")
     def _one_kind(self) -> Case:

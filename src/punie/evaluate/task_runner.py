@@ -23,7 +23,6 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +33,9 @@ from punie.evaluate.runner import (
     CASES_FILE,
     META_FILE,
     EvalSettings,
-    _now,
     _progress,
-    keep_only,
-    read_done,
+    eval_meta,
+    resume_done,
     run_primed,
     write_result,
 )
@@ -303,23 +301,10 @@ async def run_task_suite(
     model, default_label, decode = _model_of(endpoint)
     label = model_label or default_label
     concurrency = settings.concurrency or decode or 4
-    meta = {
-        "kind": "tasks",
-        "suite": suite.name,
-        "suite_fingerprint": suite.fingerprint(),
-        "model": label,
-        "adapter": str(adapter) if adapter else None,
-        "settings": {**asdict(settings), "concurrency": concurrency},
-        "started": _now(),
-    }
+    meta = eval_meta(suite, label, adapter, settings, concurrency, kind="tasks")
     _check_meta(out_dir, meta)
     cases_path = out_dir / CASES_FILE
-    done = {
-        k: v
-        for k, v in read_done(cases_path, TaskCaseResult).items()
-        if v.failure not in RETRY_FAILURES
-    }
-    keep_only(cases_path, done)
+    done = resume_done(cases_path, TaskCaseResult, RETRY_FAILURES)
     todo = [c for c in suite.cases if c.id not in done]
     sem = asyncio.Semaphore(concurrency)
 

@@ -40,7 +40,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from punie.evaluate.suite import SuiteBase
+from punie.evaluate.suite import SuiteBase, check_roles
 from punie.toolspec import AGENT_TOOLS, TOOL_NAMES
 
 TASK_FAILURES = (
@@ -136,10 +136,7 @@ class TaskCase(BaseModel):
     @field_validator("messages")
     @classmethod
     def _messages(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        for m in value:
-            if m.get("role") not in {"system", "user", "assistant", "tool"}:
-                raise ValueError(f"message role must be system/user/assistant/tool, got {m!r}")
-        return value
+        return check_roles(value)
 
     @model_validator(mode="after")
     def _checkable(self) -> TaskCase:

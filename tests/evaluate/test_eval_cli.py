@@ -76,3 +76,30 @@ def test_compare_of_a_non_result_is_one_line_exit_2(tmp_path: Path):
     bad.write_text('{"hello": 1}')
     proc = punie("compare", str(bad), str(bad))
     assert proc.returncode == 2 and "not an evaluation result" in proc.stderr
+
+
+def test_resume_with_other_settings_is_one_line_exit_2_and_fresh_starts_over(
+    tiny_model: Path, tmp_path: Path
+):
+    suite = tmp_path / "cli.yaml"
+    suite.write_text(SUITE)
+    args = ["eval", "--model", str(tiny_model), "--suite", str(suite), "--out", str(tmp_path / "o")]
+    assert punie(*args, "--max-tokens", "2").returncode == 0
+    proc = punie(*args, "--max-tokens", "3", "--temperature", "0.7")
+    assert proc.returncode == 2, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and proc.stderr.startswith("error: ")
+    assert "settings.max_tokens 2 -> 3" in proc.stderr and "--fresh" in proc.stderr
+    proc = punie(*args, "--max-tokens", "3", "--temperature", "0.7", "--fresh")
+    assert proc.returncode == 0, proc.stderr
+    saved = json.loads((tmp_path / "o" / "results.json").read_text())
+    assert saved["settings"]["max_tokens"] == 3 and saved["settings"]["temperature"] == 0.7
+
+
+def test_compare_of_two_versions_of_one_suite_is_one_line_exit_2(tmp_path: Path):
+    case = {"id": "c", "category": "x", "kind": "tool", "passed": True}
+    for name, fingerprint in (("a", "f1"), ("b", "f2")):
+        result = {"suite": "tools", "suite_fingerprint": fingerprint, "model": "m"}
+        (tmp_path / f"{name}.json").write_text(json.dumps({**result, "cases": [case]}))
+    proc = punie("compare", str(tmp_path / "a.json"), str(tmp_path / "b.json"))
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+    assert "different suites" in proc.stderr and "f1" in proc.stderr and "f2" in proc.stderr

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
 import pytest
+from eval_fakes import RecordingServer, serving
 
 from punie.errors import PunieError
 from punie.evaluate.runner import EvalSettings, evaluate, run_suite
@@ -81,46 +81,11 @@ async def test_same_run_twice_gives_same_answers(tiny_model: Path, tmp_path: Pat
     assert [c.raw_text for c in a.cases] == [c.raw_text for c in b.cases]
 
 
-class RecordingServer:
-    """Fake (named so): a loopback OpenAI endpoint that answers after a short delay and
-    records how many requests were in flight when each arrived. The real mlx_lm.server
-    on the tiny model prefills too fast for the order of arrivals to show."""
-
-    def __init__(self):
-        self.in_flight = 0
-        self.seen: list[int] = []  # requests already in flight at each arrival
-
-    async def handle(self, reader, writer):
-        head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
-        length = next(
-            int(h.split(":")[1])
-            for h in head.split("\r\n")
-            if h.lower().startswith("content-length:")
-        )
-        await reader.readexactly(length)
-        self.seen.append(self.in_flight)
-        self.in_flight += 1
-        await asyncio.sleep(0.2)
-        self.in_flight -= 1
-        reply = {
-            "choices": [{"message": {"content": "hi"}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens_details": {"cached_tokens": 7}},
-        }
-        body = json.dumps(reply).encode()
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
-        writer.write(b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
-        await writer.drain()
-        writer.close()
-
-
 async def test_first_case_runs_alone_so_the_rest_find_the_prompt_cache(tmp_path: Path, suite):
     # mlx_lm.server reuses a finished prompt's KV cache for the common prefix (the
     # tool listing); cases started together would all miss it.
     fake = RecordingServer()
-    server = await asyncio.start_server(fake.handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    async with server:
-        ep = Endpoint(f"http://127.0.0.1:{port}/v1", "m")
+    async with serving(fake) as ep:
         settings = EvalSettings(concurrency=4)
         result = await run_suite(ep, suite, tmp_path, settings=settings, progress=False)
     assert fake.seen[:2] == [0, 0]  # the second arrives only after the first finished
@@ -182,12 +147,11 @@ async def test_a_line_cut_off_by_a_crash_does_not_swallow_the_next_case(tmp_path
 
 
 async def test_out_dir_of_another_model_is_refused(tmp_path: Path, suite):
-    (tmp_path / "meta.json").write_text(
-        json.dumps({"suite_fingerprint": suite.fingerprint(), "model": "other", "adapter": None})
-    )
     ep = Endpoint(f"http://127.0.0.1:{free_port()}/v1", "m")
-    with pytest.raises(PunieError, match="another model"):
-        await run_suite(ep, suite, tmp_path, model_label="tiny", progress=False)
+    settings = EvalSettings(retries=0)
+    await run_suite(ep, suite, tmp_path, settings=settings, model_label="other", progress=False)
+    with pytest.raises(PunieError, match="other inputs: model 'other' -> 'tiny' [(]"):
+        await run_suite(ep, suite, tmp_path, settings=settings, model_label="tiny", progress=False)
 
 
 async def test_unreachable_server_is_server_error_not_a_crash(tmp_path: Path, suite):

@@ -49,7 +49,10 @@ def eval_command(
         None,
         "--out",
         "-o",
-        help="Output folder (default: PUNIE_HOME/evals/SUITE/MODEL); an existing one resumes.",
+        help=(
+            "Output folder (default: PUNIE_HOME/evals/SUITE/MODEL); an existing one resumes "
+            "if it was made with the same suite, model, adapter, settings and software."
+        ),
     ),
     concurrency: int = typer.Option(
         8,
@@ -67,7 +70,9 @@ def eval_command(
         None, "--run", help="Training run folder: its loss curves go into the report."
     ),
     fresh: bool = typer.Option(
-        False, "--fresh", help="Discard earlier results in the output folder instead of resuming."
+        False,
+        "--fresh",
+        help="Discard the output folder's earlier results (e.g. made with other settings).",
     ),
 ) -> None:
     """Evaluate a model on a suite; writes cases.jsonl, results.json and report.html."""

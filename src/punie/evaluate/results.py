@@ -85,7 +85,12 @@ class SuiteResult(BaseModel):
     suite_fingerprint: str
     model: str
     adapter: str | None = None
+    # Content hashes of the model and adapter folders (None: not known, e.g. a
+    # running server) and the software that asked and scored (see evaluate.resume).
+    model_hash: str | None = None
+    adapter_hash: str | None = None
     settings: dict[str, Any] = Field(default_factory=dict)
+    software: dict[str, Any] = Field(default_factory=dict)
     started: str | None = None
     finished: str | None = None
     complete: bool = True  # False when some cases were not run (interrupted)

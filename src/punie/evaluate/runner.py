@@ -5,7 +5,8 @@
 - Temperature 0 by default, so two runs of one model agree; the seed is sent only
   when sampling (a request with a seed is never batched by mlx_lm.server).
 - Every scored case is appended (fsync) to `cases.jsonl` at once: an interrupted
-  evaluation resumes with the cases it has not done (server errors are re-asked).
+  evaluation resumes with the cases it has not done (server errors are re-asked),
+  only when `meta.json` shows the same inputs (`evaluate.resume`).
 - When the model folder is known, answers are requested with token ids (logprobs)
   and decoded here, so the scorer sees the raw text including tool-call markup that
   mlx_lm.server drops when it cannot parse it.
@@ -17,20 +18,18 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from punie import atomic
-from punie.errors import PunieError
 from punie.evaluate.results import CaseResult, SuiteResult
+from punie.evaluate.resume import META_FILE, check_meta, eval_meta, now, resume_done
 from punie.evaluate.scoring import Answer, score
 from punie.evaluate.suite import Case, Suite
 from punie.serve.endpoints import Endpoint
 
 CASES_FILE = "cases.jsonl"
-META_FILE = "meta.json"
 RESULTS_FILE = "results.json"
 REPORT_FILE = "report.html"
 
@@ -43,10 +42,6 @@ class EvalSettings:
     concurrency: int | None = None  # None: the server's decode concurrency, else 4
     timeout_s: float = 120.0
     retries: int = 2  # extra attempts after a connection error
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _last_user(case: Case) -> str:
@@ -154,64 +149,6 @@ def _cached_tokens(reply: dict) -> int | None:
     return cached if isinstance(cached, int) else None
 
 
-def read_done(cases_path: Path, record: type[CaseResult] = CaseResult) -> dict[str, Any]:
-    """The records in cases.jsonl by case id (the last one of each), as `record`."""
-    done: dict[str, Any] = {}
-    if not cases_path.exists():
-        return done
-    for line in cases_path.read_text(encoding="utf-8").splitlines():
-        try:
-            r = record(**json.loads(line))
-        except (ValueError, TypeError):
-            continue  # a line cut off by a crash: that case runs again
-        done[r.id] = r
-    return done
-
-
-def eval_meta(suite: Any, label: str, adapter, settings: EvalSettings, concurrency: int, **extra):
-    """What meta.json records of one evaluation (`extra` first, e.g. its kind)."""
-    return {
-        **extra,
-        "suite": suite.name,
-        "suite_fingerprint": suite.fingerprint(),
-        "model": label,
-        "adapter": str(adapter) if adapter else None,
-        "settings": {**asdict(settings), "concurrency": concurrency},
-        "started": _now(),
-    }
-
-
-def resume_done(cases_path: Path, record: type[CaseResult], retry: tuple[str, ...]) -> dict:
-    """The finished records a resumed run keeps (failures in `retry` are asked again),
-    with cases.jsonl rewritten to hold just them."""
-    done = {k: v for k, v in read_done(cases_path, record).items() if v.failure not in retry}
-    keep_only(cases_path, done)
-    return done
-
-
-def keep_only(cases_path: Path, done: dict[str, Any]) -> None:
-    """Rewrite cases.jsonl with just the records a resumed run keeps. A line cut off
-    by a crash has no newline: the next appended case would be glued to it and lost."""
-    if cases_path.exists():
-        atomic.write_jsonl(cases_path, [r.model_dump(mode="json") for r in done.values()])
-
-
-def _check_meta(out_dir: Path, meta: dict[str, Any]) -> None:
-    path = out_dir / META_FILE
-    if path.exists():
-        old = json.loads(path.read_text(encoding="utf-8"))
-        for key in ("suite_fingerprint", "model", "adapter"):
-            if old.get(key) != meta.get(key):
-                raise PunieError(
-                    f"{out_dir} holds an evaluation of another {key.split('_')[0]} "
-                    f"({old.get(key)!r}, now {meta.get(key)!r})",
-                    where="eval",
-                    hint="use a new --out folder to start a separate evaluation",
-                )
-    else:
-        atomic.write_json(path, meta)
-
-
 async def run_suite(
     endpoint: Endpoint,
     suite: Suite,
@@ -231,8 +168,17 @@ async def run_suite(
     out_dir.mkdir(parents=True, exist_ok=True)
     label = model_label or str(endpoint.model_path or endpoint.model_name)
     concurrency = settings.concurrency or endpoint.decode_concurrency or 4
-    meta = eval_meta(suite, label, adapter, settings, concurrency)
-    _check_meta(out_dir, meta)
+    meta = eval_meta(
+        suite,
+        label,
+        settings,
+        concurrency,
+        kind="single",
+        served_model=endpoint.model_name,
+        model_path=endpoint.model_path,
+        adapter=adapter,
+    )
+    check_meta(out_dir, meta)
     cases_path = out_dir / CASES_FILE
     done = resume_done(cases_path, CaseResult, ("server_error",))
     todo = [c for c in suite.cases if c.id not in done]
@@ -308,9 +254,12 @@ def write_result(out_dir: Path, suite: Any, meta: dict, done: dict, write_report
         suite_fingerprint=suite.fingerprint(),
         model=meta["model"],
         adapter=meta["adapter"],
+        model_hash=meta.get("model_hash"),
+        adapter_hash=meta.get("adapter_hash"),
         settings=meta["settings"],
+        software=meta.get("software") or {},
         started=json.loads((out_dir / META_FILE).read_text())["started"],
-        finished=_now(),
+        finished=now(),
         complete=all(c.id in done for c in suite.cases),
         n_suite=len(suite.cases),
         cases=[done[c.id] for c in suite.cases if c.id in done],

@@ -6,8 +6,8 @@ with one commit), the agent `punie.agent.engine.build_agent()` and its one loop
 tool call. The outcome is scored by `task_scoring` and recorded as a
 `TaskCaseResult` with the whole attempt as a chat-JSONL trace.
 
-Caching follows `runner.run_suite`: `meta.json` must match the suite, model, adapter
-and the settings that change answers; every case is appended (fsync) to
+Caching follows `runner.run_suite`: `meta.json` must match every input of the run
+(`evaluate.resume`: suite, model, adapter, generation settings, software); every case is appended (fsync) to
 `cases.jsonl`; a resumed run skips done cases and asks again the ones that failed on
 the server; one case runs alone first so mlx_lm.server's prompt cache holds the
 shared system turn and tool listing for the rest.
@@ -16,7 +16,6 @@ shared system turn and tool listing for the rest.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import subprocess
@@ -27,24 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from punie import atomic
-from punie.errors import PunieError
 from punie.evaluate.results import SuiteResult, TaskCaseResult
-from punie.evaluate.runner import (
-    CASES_FILE,
-    META_FILE,
-    EvalSettings,
-    _progress,
-    eval_meta,
-    resume_done,
-    run_primed,
-    write_result,
-)
+from punie.evaluate.resume import check_meta, eval_meta, resume_done
+from punie.evaluate.runner import CASES_FILE, EvalSettings, _progress, run_primed, write_result
 from punie.evaluate.task_scoring import Outcome, checked_paths, read_files, score_task
 from punie.evaluate.tasks import TaskCase, TaskSuite
 from punie.serve.endpoints import Endpoint
 
-# The settings that change what the model answers: a folder written with others is refused.
-SETTINGS_KEYS = ("temperature", "seed", "max_tokens")
 RETRY_FAILURES = ("server_error", "timeout")
 # A fixed author and date: the same workspace gives the same commit id every run.
 GIT_ENV = {
@@ -237,38 +225,21 @@ def _error_result(case: TaskCase, failure: str, exc: BaseException, seconds: flo
     )
 
 
-def _check_meta(out_dir: Path, meta: dict[str, Any]) -> None:
-    path = out_dir / META_FILE
-    if not path.exists():
-        atomic.write_json(path, meta)
-        return
-    old = json.loads(path.read_text(encoding="utf-8"))
-    pairs = [
-        (k, old.get(k), meta.get(k)) for k in ("kind", "suite_fingerprint", "model", "adapter")
-    ]
-    pairs += [
-        (f"settings.{k}", (old.get("settings") or {}).get(k), meta["settings"].get(k))
-        for k in SETTINGS_KEYS
-    ]
-    for key, was, now in pairs:
-        if was != now:
-            raise PunieError(
-                f"{out_dir} holds an evaluation with another {key} ({was!r}, now {now!r})",
-                where="eval",
-                hint="use a new --out folder (or --fresh) to start a separate evaluation",
-            )
-
-
-def _model_of(model_or_endpoint: Any) -> tuple[Any, str, int | None]:
-    """(pydantic-ai model, label, the server's decode concurrency)."""
+def _model_of(model_or_endpoint: Any) -> tuple[Any, dict[str, Any], int | None]:
+    """(pydantic-ai model, what meta.json says of it, the server's decode concurrency)."""
     if isinstance(model_or_endpoint, Endpoint):
         from punie.agent.models import openai_model
 
         ep = model_or_endpoint
-        label = str(ep.model_path or ep.model_name)
-        return openai_model(ep.base_url, ep.model_name), label, ep.decode_concurrency
+        about = {
+            "label": str(ep.model_path or ep.model_name),
+            "served_model": ep.model_name,
+            "model_path": ep.model_path,
+        }
+        return openai_model(ep.base_url, ep.model_name), about, ep.decode_concurrency
     m = model_or_endpoint
-    return m, str(getattr(m, "model_name", type(m).__name__)), None
+    name = str(getattr(m, "model_name", type(m).__name__))
+    return m, {"label": name, "served_model": name, "model_path": None}, None
 
 
 def _quiet_agent_log() -> None:
@@ -298,11 +269,19 @@ async def run_task_suite(
     _quiet_agent_log()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    model, default_label, decode = _model_of(endpoint)
-    label = model_label or default_label
+    model, about, decode = _model_of(endpoint)
     concurrency = settings.concurrency or decode or 4
-    meta = eval_meta(suite, label, adapter, settings, concurrency, kind="tasks")
-    _check_meta(out_dir, meta)
+    meta = eval_meta(
+        suite,
+        model_label or about["label"],
+        settings,
+        concurrency,
+        kind="tasks",
+        served_model=about["served_model"],
+        model_path=about["model_path"],
+        adapter=adapter,
+    )
+    check_meta(out_dir, meta)
     cases_path = out_dir / CASES_FILE
     done = resume_done(cases_path, TaskCaseResult, RETRY_FAILURES)
     todo = [c for c in suite.cases if c.id not in done]

@@ -86,6 +86,14 @@ def test_different_suites_are_refused():
         compare(result([True], suite="a"), result([True], suite="b"))
 
 
+def test_two_versions_of_one_suite_name_are_refused():
+    # Found in review: same name, other cases compared silently and printed SUCCESS.
+    base = result([False] * 4, suite="tools")
+    new = result([True] * 4, suite="tools").model_copy(update={"suite_fingerprint": "v2"})
+    with pytest.raises(PunieError, match="different suites .*fingerprint tools vs .*v2"):
+        compare(base, new)
+
+
 def test_comparison_html_escapes_outputs():
     base = result([False, True], content="<script>x()</script>")
     new = result([True, False], content="<script>x()</script>")

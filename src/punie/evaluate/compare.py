@@ -95,11 +95,13 @@ def compare(base: SuiteResult, new: SuiteResult, *, seed: int = 0, iters: int = 
             where="compare",
             hint="compare two evaluations of the same suite",
         )
-    if base.suite_fingerprint != new.suite_fingerprint and base.suite != new.suite:
+    if base.suite_fingerprint != new.suite_fingerprint:
+        # The fingerprint covers every case (and the name): one name is not one suite.
         raise PunieError(
-            f"results are of different suites ({base.suite} vs {new.suite})",
+            f"results are of different suites ({base.suite} fingerprint "
+            f"{base.suite_fingerprint} vs {new.suite} fingerprint {new.suite_fingerprint})",
             where="compare",
-            hint="compare two evaluations of the same suite",
+            hint="evaluate both models on the same version of the suite",
         )
     b = {c.id: c for c in base.cases}
     nw = {c.id: c for c in new.cases}

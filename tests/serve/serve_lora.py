@@ -3,16 +3,32 @@
 A LoRA on the random tiny model cannot learn the answer, but these steps move its
 output on this prompt away from the base model's, which is what the tests check.
 
-Used by the serve tests to prove the managed server really applies the adapter.
+Used by the serve tests to prove the managed server really applies the adapter, and
+that `local:URL` on an mlx_lm.server keeps it.
 """
 
 from __future__ import annotations
 
 import json
+import urllib.request
 from pathlib import Path
 
 PROMPT = [{"role": "user", "content": "What is the capital of France?"}]
 TARGET = "The capital of France is Paris."
+
+
+def chat(base_url: str, model: str, messages, max_tokens: int = 12) -> str:
+    """The content of a greedy chat completion for `model`."""
+    body = json.dumps(
+        {"model": model, "messages": messages, "max_tokens": max_tokens, "temperature": 0.0}
+    ).encode()
+    req = urllib.request.Request(
+        f"{base_url}/chat/completions",
+        data=body,
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        return json.loads(resp.read())["choices"][0]["message"]["content"] or ""
 
 
 def train_tiny_adapter(model_dir: Path, out: Path, steps: int = 20) -> Path:

@@ -2,39 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
 import sys
 import textwrap
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from serve_lora import PROMPT, train_tiny_adapter
+from serve_lora import PROMPT, chat, train_tiny_adapter
 
 from punie.errors import PunieError
 from punie.serve.server import ManagedServer, port_is_free
 
 
 def _chat(server: ManagedServer, messages, max_tokens: int = 12) -> str:
-    body = json.dumps(
-        {
-            "model": server.model_name,
-            "messages": messages,
-            "max_tokens": max_tokens,
-            "temperature": 0.0,
-        }
-    ).encode()
-    req = urllib.request.Request(
-        f"{server.base_url}/chat/completions",
-        data=body,
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req, timeout=60) as resp:
-        return json.loads(resp.read())["choices"][0]["message"]["content"] or ""
+    return chat(server.base_url, server.model_name, messages, max_tokens)
 
 
 def test_server_is_ready_on_loopback_and_stops(tiny_model: Path, tmp_path: Path):

@@ -2,7 +2,10 @@
 
 local                         LM Studio's default, http://localhost:1234/v1
 local:NAME                    LM Studio, model NAME
-local:http://host:port/v1     any OpenAI-compatible server (model from /v1/models)
+local:http://host:port/v1     any OpenAI-compatible server: an mlx_lm.server is
+                              asked for `default_model` (the model it was started
+                              with, and its --adapter-path), any other for the first
+                              model /v1/models lists
 local:http://host:port/v1/M   the same, model M
 ollama:NAME                   Ollama's OpenAI API, http://localhost:11434/v1
 anything else                 a model folder or name: Punie starts a managed
@@ -11,16 +14,21 @@ anything else                 a model folder or name: Punie starts a managed
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from punie.errors import PunieError
-from punie.serve.server import ManagedServer
+from punie.serve.server import MODEL_NAME, ManagedServer, one_token_chat
 
 LM_STUDIO_URL = "http://localhost:1234/v1"
 OLLAMA_URL = "http://localhost:11434/v1"
+# mlx_lm.server's system_fingerprint: "{mlx-lm version}-{mlx version}-{platform}-{gpu}".
+MLX_LM_FINGERPRINT = re.compile(r"^\d+\.\d+\.\d+[^-]*-\d+\.\d+\.\d+")
+PROBE_TIMEOUT = 120.0  # the one-token probe waits while the server loads its model
 
 
 @dataclass(frozen=True)
@@ -116,25 +124,56 @@ def resolve_model_path(spec: str) -> Path:
     return Path(resolve_model(spec))
 
 
-async def _first_model_id(base_url: str) -> str:
+async def served_model(base_url: str) -> str:
+    """The model to request from a running server.
+
+    mlx_lm.server answers a request naming the id /v1/models lists by loading that
+    model again WITHOUT the --adapter-path it was started with; `default_model` is the
+    model it was started with, adapter included. It is recognised before its listing
+    is read, since that listing is empty without a Hugging Face cache folder. Any
+    other server gets the first id it lists."""
     import httpx
 
     try:
         async with httpx.AsyncClient(timeout=10.0) as client:
             resp = await client.get(f"{base_url}/models")
             resp.raise_for_status()
-            data = resp.json().get("data") or []
-    except (httpx.HTTPError, ValueError) as exc:
-        raise PunieError(
-            f"cannot list models at {base_url} ({type(exc).__name__}: {exc})",
-            where="endpoint",
-            hint="is the server running? or name the model: local:NAME",
-        ) from exc
+    except httpx.HTTPError as exc:
+        raise _cannot_list(base_url, exc) from exc
+    if await is_mlx_lm_server(base_url, resp.headers.get("server", "")):
+        return MODEL_NAME
+    try:
+        data = resp.json().get("data") or []
+    except ValueError as exc:
+        raise _cannot_list(base_url, exc) from exc
     if not data:
         raise PunieError(
             f"{base_url} lists no models", where="endpoint", hint="load a model in the server"
         )
     return str(data[0]["id"])
+
+
+def _cannot_list(base_url: str, exc: Exception) -> PunieError:
+    return PunieError(
+        f"cannot list models at {base_url} ({type(exc).__name__}: {exc})",
+        where="endpoint",
+        hint="is the server running? or name the model: local:NAME",
+    )
+
+
+async def is_mlx_lm_server(base_url: str, server_header: str) -> bool:
+    """mlx_lm.server runs on Python's http.server (`Server: BaseHTTP/...`) and signs
+    each completion with a `system_fingerprint` of its mlx-lm and mlx versions; only a
+    server that says so in its reply to a one-token chat for `default_model` is one.
+    Other servers are sent nothing: their Server header is not Python's."""
+    if not server_header.startswith("BaseHTTP/"):
+        return False
+    try:
+        reply = await asyncio.to_thread(one_token_chat, base_url, PROBE_TIMEOUT)
+    except (OSError, ValueError):
+        return False
+    fingerprint = str(reply.get("system_fingerprint") or "")
+    return reply.get("model") == MODEL_NAME and bool(MLX_LM_FINGERPRINT.match(fingerprint))
 
 
 @contextlib.asynccontextmanager
@@ -155,7 +194,7 @@ async def open_endpoint(
                 where="endpoint",
                 hint="load the adapter in that server instead",
             )
-        name = parsed.model_name or await _first_model_id(parsed.base_url)
+        name = parsed.model_name or await served_model(parsed.base_url)
         yield Endpoint(parsed.base_url, name)
         return
     model_path = resolve_model_path(parsed.model)

@@ -88,8 +88,9 @@ def tail(path: Path, lines: int = 15) -> str:
     return "\n".join(kept[-lines:]) or "(log is empty)"
 
 
-def one_token_chat(base_url: str, timeout: float) -> None:
-    """Raise unless the server completes a one-token chat for `default_model`."""
+def one_token_chat(base_url: str, timeout: float) -> dict:
+    """The server's reply to a one-token chat for `default_model`; raise unless it
+    completed one."""
     body = json.dumps(
         {
             "model": MODEL_NAME,
@@ -108,6 +109,7 @@ def one_token_chat(base_url: str, timeout: float) -> None:
         payload = json.loads(resp.read())
     if not payload.get("choices"):
         raise ValueError(f"no choices in {payload!r}")
+    return payload
 
 
 class ManagedServer:

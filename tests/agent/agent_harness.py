@@ -128,8 +128,11 @@ async def running_agent(
     terminal: bool = False,
     model: str | None = None,
     extra_args: tuple[str, ...] = (),
+    extra_env: dict[str, str] | None = None,
+    observers: list[Any] | None = None,
 ):
-    """Yield (conn, session_id, workspace) for a fresh `punie serve` child."""
+    """Yield (conn, session_id, workspace) for a fresh `punie serve` child.
+    `observers` see every raw JSON-RPC message (in wire order) from the start."""
     ws = tmp_path / "ws"
     ws.mkdir(exist_ok=True)
     args = ["-m", "punie", "serve", "--model", model or f"test-fake:{FAKE_MODEL}", *extra_args]
@@ -137,10 +140,11 @@ async def running_agent(
         client,
         sys.executable,
         *args,
-        env=agent_env(tmp_path / "home"),
+        env={**agent_env(tmp_path / "home"), **(extra_env or {})},
         cwd=ws,
         # Inherit stderr: an unread stderr pipe fills up and deadlocks the agent.
         transport_kwargs={"stderr": None},
+        observers=observers,
     ) as (conn, proc):
         caps = ClientCapabilities(
             fs=FileSystemCapabilities(read_text_file=fs, write_text_file=fs), terminal=terminal

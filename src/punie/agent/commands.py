@@ -1,5 +1,10 @@
 """run_command without an IDE terminal: a shell in the workspace, with a timeout and an
-output limit, killed as a whole process group on timeout or cancel."""
+output limit, killed as a whole process group on timeout or cancel.
+
+A command gets a minimal environment (`command_env`), not the agent's: API keys and
+tokens the agent was started with are not handed to whatever the model runs. That is
+hygiene, not a sandbox: an allowed command can still do whatever the user can.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,15 @@ import asyncio
 import contextlib
 import os
 import signal
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from punie.agent.workspace import Workspace
 
 DEFAULT_TIMEOUT_S = 120.0
 DEFAULT_OUTPUT_LIMIT = 64_000
+# The only variables a command inherits from the agent's environment.
+PASSED_ENV = ("PATH", "LANG", "HOME", "TERM")
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,18 @@ class CommandResult:
         return self.exit_code == 0
 
 
+def command_env(source: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment a command runs with: PATH, LANG, HOME and TERM from `source`
+    (the agent's environment by default), sane defaults where missing, and nothing else
+    but the PUNIE_AGENT=1 marker."""
+    src = os.environ if source is None else source
+    env = {k: src[k] for k in PASSED_ENV if src.get(k)}
+    env.setdefault("PATH", os.defpath)
+    env.setdefault("TERM", "dumb")  # no terminal here: tools should not draw one
+    env["PUNIE_AGENT"] = "1"
+    return env
+
+
 def _kill_group(proc: asyncio.subprocess.Process) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
@@ -50,6 +70,7 @@ async def run_local(
         "-c",
         command,
         cwd=ws.root,
+        env=command_env(),
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,

@@ -35,6 +35,7 @@ from punie.agent.commands import (
     DEFAULT_OUTPUT_LIMIT,
     DEFAULT_TIMEOUT_S,
     CommandResult,
+    command_env,
     run_local,
 )
 from punie.agent.workspace import ToolError, Workspace
@@ -190,12 +191,15 @@ async def _write(env: ToolEnv, path: str, content: str) -> None:
 
 async def _run_in_terminal(env: ToolEnv, command: str) -> CommandResult:
     c, sid = env.client, env.session_id
+    cmd_env = command_env()
+    # An IDE adds `env` to its own environment (its tokens included), so `env -i` makes
+    # the minimal environment hold there too; `env` still tells the IDE what it is.
     term = await c.create_terminal(
         session_id=sid,
-        command="/bin/sh",
-        args=["-c", command],
+        command="/usr/bin/env",
+        args=["-i", *(f"{k}={v}" for k, v in cmd_env.items()), "/bin/sh", "-c", command],
         cwd=str(env.workspace.root),
-        env=[EnvVariable(name="PUNIE_AGENT", value="1")],
+        env=[EnvVariable(name=k, value=v) for k, v in cmd_env.items()],
         output_byte_limit=env.output_limit,
     )
     tid = term.terminal_id

@@ -8,9 +8,7 @@ import pytest
 
 from punie.evaluate.scoring import (
     Answer,
-    Call,
     normalise,
-    parse_raw_calls,
     score,
     type_ok,
 )
@@ -181,11 +179,12 @@ def test_transport_errors(error, category):
     assert score(tool_case(READ), Answer(error=error)).failure == category
 
 
-def test_parse_raw_calls_accepts_string_arguments():
-    parsed = parse_raw_calls(
-        '<tool_call>{"name": "x", "arguments": "{\\"a\\": 1}"}</tool_call> done'
-    )
-    assert parsed.calls == [Call("x", {"a": 1})] and not parsed.errors
+def test_string_arguments_are_format_error_as_the_server_double_encodes_them():
+    # Punie's parser (mlx-lm's json_tools) keeps the string; mlx_lm.server json.dumps it
+    # again, so the client gets a JSON string where an object belongs.
+    call = {"name": "read_file", "arguments": json.dumps({"path": "src/app.py"})}
+    s = score(tool_case(READ), Answer(raw_text=raw(call)))
+    assert s.failure == "format_error" and "double-encoded" in s.detail
 
 
 @pytest.mark.parametrize(

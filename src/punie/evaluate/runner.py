@@ -65,16 +65,13 @@ def _expected(case: Case) -> dict[str, Any]:
 
 
 def decoder(endpoint: Endpoint) -> Callable[[list[int]], str] | None:
-    """Token ids -> raw text with the model's own tokenizer, when the folder is known."""
+    """Token ids -> raw text with the model's own tokenizer, when the folder is known;
+    it carries (`.parser`) the tool parser mlx_lm.server uses for that model."""
     if endpoint.model_path is None:
         return None
-    tok_file = Path(endpoint.model_path) / "tokenizer.json"
-    if not tok_file.is_file():
-        return None
-    from tokenizers import Tokenizer
+    from punie.toolcalls import raw_decoder
 
-    tok = Tokenizer.from_file(str(tok_file))
-    return lambda ids: tok.decode(ids, skip_special_tokens=False)
+    return raw_decoder(endpoint.model_path)
 
 
 _decoder = decoder  # the name punie.flywheel.tune imports
@@ -140,6 +137,7 @@ async def ask(client, endpoint: Endpoint, body: dict, s: EvalSettings, decode) -
             finish_reason=choice.get("finish_reason"),
             raw_text=raw,
             cached_tokens=_cached_tokens(reply),
+            parser=getattr(decode, "parser", None),
         )
 
 

@@ -5,21 +5,31 @@ checker: the function name, required arguments present, no unknown arguments,
 JSON types, and each value among the case's acceptable values after
 normalisation; several expected calls match in any order.
 
-The calls come from the RAW generated text when it is known, parsed as the chat
-format's own parser does (Punie's template: `<tool_call>{json}</tool_call>`,
-mlx_lm's `json_tools`): mlx_lm.server silently drops a call it cannot parse, so
-reading only its `tool_calls` field would score a malformed call as "no call".
-Without the raw text, a `tool_calls` finish reason with no calls is the tell.
+The calls are what mlx_lm.server would have delivered: when the RAW generated text
+is known, it is read by `punie.toolcalls.ServerParser`, with the tool parser the
+server picks for that model's tokenizer and chat template (the runner's decoder
+carries it; without one, Punie's own `<tool_call>` JSON format). A call the server
+would drop (its parser fails: it only logs it), fail on, or pass on double-encoded
+(arguments a JSON string) is a `format_error`, not "no call" and not a pass. Without
+the raw text (another server), its `tool_calls` field is read as a client reads it,
+plus `<tool_call>` markup a server left in the content; a `tool_calls` finish reason
+with no calls is the tell of a dropped one.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from punie.evaluate.suite import Case
+from punie.toolcalls import (
+    DEFAULT_FORMAT,
+    START_MARKERS,
+    Delivered,
+    ServerParser,
+    read_tool_calls,
+)
+from punie.toolcalls import ToolCall as Call
 
 FAILURES = (
     "no_call",
@@ -32,27 +42,7 @@ FAILURES = (
     "timeout",
 )
 
-TOOL_CALL_RE = re.compile(r"<tool_call>(.*?)</tool_call>", re.DOTALL)
-TOOL_CALL_START = "<tool_call>"
-
-
-@dataclass(frozen=True)
-class Call:
-    name: str
-    arguments: dict[str, Any]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "arguments": self.arguments}
-
-
-@dataclass(frozen=True)
-class ParsedCalls:
-    calls: list[Call] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)  # one per malformed call
-
-    @property
-    def attempted(self) -> bool:
-        return bool(self.calls or self.errors)
+__all__ = ["FAILURES", "Answer", "Call", "Score", "calls_from_answer", "score"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +55,8 @@ class Answer:
     raw_text: str | None = None  # the whole generation, tool-call markup included
     error: str | None = None  # "server_error: ..." or "timeout: ..."
     cached_tokens: int | None = None  # prompt tokens the server took from its KV cache
+    # How mlx_lm.server reads raw_text for this model; None: Punie's own format.
+    parser: ServerParser | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -75,53 +67,21 @@ class Score:
     calls: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _call_from_obj(obj: Any) -> Call:
-    if not isinstance(obj, dict) or not isinstance(obj.get("name"), str):
-        raise ValueError("a call is an object with a string name")
-    args = obj.get("arguments", {})
-    if isinstance(args, str):
-        args = json.loads(args)  # OpenAI style: arguments as a JSON string
-    if not isinstance(args, dict):
-        raise ValueError("arguments must be an object")
-    return Call(obj["name"], args)
-
-
-def parse_raw_calls(text: str) -> ParsedCalls:
-    """Every `<tool_call>` block in generated text; a block that does not parse (or is
-    cut off before `</tool_call>`) is an error, as it is for mlx_lm's parser."""
-    calls: list[Call] = []
-    errors: list[str] = []
-    end = 0
-    for m in TOOL_CALL_RE.finditer(text):
-        end = m.end()
-        try:
-            calls.append(_call_from_obj(json.loads(m.group(1).strip())))
-        except (ValueError, TypeError) as exc:  # JSONDecodeError is a ValueError
-            errors.append(f"unparseable tool call {m.group(1).strip()[:80]!r}: {exc}")
-    rest = text[end:]
-    if TOOL_CALL_START in rest:
-        errors.append(f"unterminated tool call {rest[rest.index(TOOL_CALL_START) :][:80]!r}")
-    return ParsedCalls(calls, errors)
-
-
-def calls_from_answer(answer: Answer) -> ParsedCalls:
+def calls_from_answer(answer: Answer, tools: list[dict] | None = None) -> Delivered:
+    """The calls a client of the server would have received (`tools`: the request's)."""
     if answer.raw_text is not None:
-        return parse_raw_calls(answer.raw_text)
-    calls: list[Call] = []
-    errors: list[str] = []
-    for tc in answer.tool_calls:
-        try:
-            calls.append(_call_from_obj(tc.get("function", tc)))
-        except (ValueError, TypeError) as exc:
-            errors.append(f"malformed tool_calls entry: {exc}")
-    if answer.content and TOOL_CALL_START in answer.content:
+        parser = answer.parser or ServerParser.for_format(DEFAULT_FORMAT)
+        return parser.deliver(answer.raw_text, answer.finish_reason, tools)
+    calls, errors = read_tool_calls(answer.tool_calls)
+    if answer.content and START_MARKERS[DEFAULT_FORMAT] in answer.content:
         # A server that does not parse the format leaves the markup in the content.
-        more = parse_raw_calls(answer.content)
+        own = ServerParser.for_format(DEFAULT_FORMAT)
+        more = own.deliver(answer.content, answer.finish_reason, tools)
         calls += more.calls
         errors += more.errors
     if answer.finish_reason == "tool_calls" and not calls and not errors:
         errors.append("finish_reason is tool_calls but the server returned no parseable call")
-    return ParsedCalls(calls, errors)
+    return Delivered(calls, errors, answer.content or "")
 
 
 # -- argument checking (BFCL-style) ------------------------------------------------
@@ -237,7 +197,7 @@ def score(case: Case, answer: Answer) -> Score:
     if answer.error:
         kind = "timeout" if answer.error.startswith("timeout") else "server_error"
         return Score(False, kind, answer.error)
-    parsed = calls_from_answer(answer)
+    parsed = calls_from_answer(answer, case.tools or None)
     calls = [c.to_dict() for c in parsed.calls]
     text = answer.content or ""
     if case.kind == "tool":

@@ -5,8 +5,9 @@ does not define to "method not found", which is the honest answer (a subclass wo
 inherit stubs that silently answer `{}`).
 
 Ordering guarantees the IDE relies on: no update before the `session/new` response
-(a session sends nothing until its first prompt) and none after a prompt's response
-(the turn task is awaited, and the SDK's sender is a FIFO queue).
+(JetBrains hangs if `available_commands_update` comes first: it is sent by a task
+that runs after the response is queued) and none after a prompt's response (the
+turn task is awaited, and the SDK's sender is a FIFO queue).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from acp import PROTOCOL_VERSION, RequestError
+from acp import PROTOCOL_VERSION, RequestError, update_agent_message_text
+from acp.helpers import update_available_commands
 from acp.schema import (
     AgentCapabilities,
     EmbeddedResourceContentBlock,
@@ -34,6 +36,7 @@ from acp.schema import (
 )
 
 from punie import __version__
+from punie.agent import slash
 from punie.agent.engine import TurnSettings, build_agent, run_turn
 from punie.agent.models import ModelHandle
 from punie.agent.tools import ClientCaps, ToolEnv
@@ -103,6 +106,7 @@ class PunieAgent:
         self.caps = ClientCaps()
         self.sessions: dict[str, Session] = {}
         self._agent: Any = None  # pydantic-ai agent, built on the first prompt
+        self._background: set[asyncio.Task] = set()  # kept referenced until done
 
     def on_connect(self, conn: Any) -> None:
         self.conn = conn
@@ -151,7 +155,25 @@ class PunieAgent:
                 "session %s: MCP servers are not supported, ignoring %d", sid, len(mcp_servers)
             )
         log.info("session %s in %s", sid, ws.root)
+        self._after_response(self._advertise_commands(sid))
         return NewSessionResponse(session_id=sid)
+
+    def _after_response(self, coro: Any) -> None:
+        """Run `coro` once this handler's response is queued. The SDK queues a response
+        in the same step the handler returns in (no await in between), and a task
+        created here first runs at a later step; its sends then queue behind the
+        response in the SDK's FIFO sender."""
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _advertise_commands(self, sid: str) -> None:
+        try:
+            await self.conn.session_update(
+                session_id=sid, update=update_available_commands(slash.available_commands())
+            )
+        except Exception:
+            log.warning("session %s: could not send the slash commands", sid, exc_info=True)
 
     def _session(self, session_id: str) -> Session:
         s = self.sessions.get(session_id)
@@ -163,8 +185,13 @@ class PunieAgent:
         s = self._session(session_id)
         if s.turn is not None and not s.turn.done():
             raise RequestError.invalid_request({"details": "a prompt is already running"})
+        text = prompt_text(prompt)
+        command = slash.parse_command(text)
+        if command is not None:
+            await self._slash(s, *command)
+            return PromptResponse(stop_reason="end_turn")
         s.cancel_requested = False
-        s.turn = asyncio.create_task(self._turn(s, prompt_text(prompt)))
+        s.turn = asyncio.create_task(self._turn(s, text))
         try:
             stop = await s.turn
         except asyncio.CancelledError:
@@ -175,6 +202,20 @@ class PunieAgent:
         finally:
             s.turn = None
         return PromptResponse(stop_reason=stop)
+
+    async def _slash(self, s: Session, name: str, arg: str) -> None:
+        """Answer a slash command ourselves; the model and the history never see it."""
+        if name == "help":
+            reply = slash.help_text()
+        elif name == "clear":
+            reply = slash.clear_reply(s.history)
+            s.history = []
+        elif name == "model":
+            reply = slash.model_text(self.model, self.settings)
+        else:  # compact
+            s.history, reply = slash.compact_reply(s.history, arg)
+        log.info("session %s: /%s", s.id, name)
+        await s.env.frontend.send(update_agent_message_text(reply))
 
     async def _turn(self, s: Session, text: str) -> str:
         try:

@@ -61,6 +61,8 @@ def build_agent(tool_names: Iterable[str] | None = None) -> Any:
     `tool_names` offers only some of the agent tools (a task that offers fewer)."""
     from pydantic_ai import Agent
 
+    from punie.agent.recovery import TextToolCalls
+
     names = set(tool_names) if tool_names is not None else None
     return Agent(
         None,
@@ -70,6 +72,8 @@ def build_agent(tool_names: Iterable[str] | None = None) -> Any:
         # A tool's arguments the model got wrong come back as an error text; 2 retries
         # keep a confused small model from looping on schema errors.
         retries=2,
+        # Calls a local server returned as text run as calls (logged), not as an answer.
+        capabilities=[TextToolCalls()],
     )
 
 

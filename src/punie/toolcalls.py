@@ -259,7 +259,9 @@ def recover(content: str, tools: list[dict]) -> Delivered | None:
     for found in candidates:
         kept = [c for c in found.calls if c.name in offered]
         if kept:
-            unoffered = [f"{c.name} is not an offered tool" for c in found.calls if c not in kept]
+            unoffered = [
+                f"{c.name} is not an offered tool" for c in found.calls if c.name not in offered
+            ]
             return Delivered(kept, unoffered + found.errors, found.content, found.format)
     return None
 

@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -97,23 +95,11 @@ def main() -> None:
         args.child.write_text(json.dumps(child(args.data, args.steps, args.rounds)))
         return
 
-    from punie import blas
+    from demo_batches import run_child
 
-    with tempfile.TemporaryDirectory() as tmp:
-        data = args.data
-        if data is None:
-            data = Path(tmp) / "data"
-            subprocess.run(
-                [str(Path(sys.executable).parent / "punie"), "data", "generate", "tools"]
-                + ["--n", "400", "--seed", "0", "--out", str(data)],
-                check=True,
-                capture_output=True,
-            )
-        out = Path(tmp) / "result.json"
-        cmd = [sys.executable, __file__, "--child", str(out), "--data", str(data)]
-        cmd += ["--steps", str(args.steps), "--rounds", str(args.rounds)]
-        subprocess.run(cmd, env=blas.child_env(), check=True)
-        res = json.loads(out.read_text())
+    res = run_child(
+        __file__, args.data, ["--steps", str(args.steps), "--rounds", str(args.rounds)], n=400
+    )
     print(
         f"demo recipe, {args.steps} real batches x 4 rows of ~{res['mean_tokens_per_row']:.0f} "
         f"tokens, blas {res['blas']}, best of {args.rounds} per batch"

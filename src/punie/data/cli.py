@@ -103,10 +103,10 @@ def _write_out(out: Path, splits: dict) -> None:
 def generate_cmd(
     kind: str = typer.Argument(..., help="tools (agent tool calls) or python (Q&A)"),
     out: Path = typer.Option(..., "--out", "-o", help="dataset folder to write"),
-    n: int = typer.Option(1000, "--n", help="examples before trace expansion"),
+    n: int = typer.Option(1000, "--n", help="examples in all splits together"),
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
-    """Generate a dataset; train traces are expanded to one row per assistant turn."""
+    """Generate a dataset: train/valid/test.jsonl, each agent trace one whole row."""
     from punie.data.generate import generate
 
     counts = generate(kind, out, n, seed)

@@ -43,6 +43,10 @@ class FakeOpenAIServer:
             return _chunk({"role": "assistant", "tool_calls": [call]}, "tool_calls")
         return _chunk({"content": "saw: "}) + _chunk({"content": results[-1]["content"]}, "stop")
 
+    def _respond(self, body: dict) -> tuple[bytes, bytes]:
+        """(content type, body) of the reply to one request; subclasses answer otherwise."""
+        return b"text/event-stream", self._reply(body) + b"data: [DONE]\n\n"
+
     async def _handle(self, reader, writer) -> None:
         with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
             while True:
@@ -57,9 +61,11 @@ class FakeOpenAIServer:
                 )
                 body = json.loads(await reader.readexactly(length)) if length else {}
                 self.requests.append(body)
-                payload = self._reply(body) + b"data: [DONE]\n\n"
+                kind, payload = self._respond(body)
                 writer.write(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                    b"HTTP/1.1 200 OK\r\nContent-Type: "
+                    + kind
+                    + b"\r\n"
                     + f"Content-Length: {len(payload)}\r\n\r\n".encode()
                     + payload
                 )
@@ -75,5 +81,9 @@ class FakeOpenAIServer:
         self._server.close()
 
     @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
     def spec(self) -> str:
-        return f"local:http://127.0.0.1:{self.port}/v1/default_model"
+        return f"local:{self.base_url}/default_model"

@@ -5,11 +5,9 @@ completion, whichever the request asks. After a tool result it answers `saw: RES
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 
-from fake_openai_server import _chunk
+from fake_openai_server import FakeOpenAIServer, _chunk
 
 CALL = {"name": "read_file", "arguments": {"path": "notes.txt"}}
 SHAPES = {
@@ -46,11 +44,10 @@ def _stream(content: str, piece: int = 5) -> bytes:
     return out + _chunk({}, "stop") + b"data: [DONE]\n\n"
 
 
-class TextCallServer:
+class TextCallServer(FakeOpenAIServer):
     def __init__(self, *texts: str):
+        super().__init__("", {})
         self.texts = list(texts)
-        self.requests: list[dict] = []
-        self.port = 0
 
     def _content(self, body: dict) -> str:
         last = body["messages"][-1]
@@ -58,43 +55,8 @@ class TextCallServer:
             return f"saw: {last['content']}"
         return self.texts.pop(0)
 
-    async def _handle(self, reader, writer) -> None:
-        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
-            while True:
-                head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
-                length = next(
-                    int(h.split(":")[1])
-                    for h in head.split("\r\n")
-                    if h.lower().startswith("content-length:")
-                )
-                body = json.loads(await reader.readexactly(length))
-                self.requests.append(body)
-                content = self._content(body)
-                if body.get("stream"):
-                    kind, payload = b"text/event-stream", _stream(content)
-                else:
-                    kind, payload = b"application/json", _completion(content)
-                writer.write(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: "
-                    + kind
-                    + b"\r\n"
-                    + f"Content-Length: {len(payload)}\r\n\r\n".encode()
-                    + payload
-                )
-                await writer.drain()
-
-    async def __aenter__(self) -> TextCallServer:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        self._server.close()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    @property
-    def spec(self) -> str:
-        return f"local:{self.base_url}/default_model"
+    def _respond(self, body: dict) -> tuple[bytes, bytes]:
+        content = self._content(body)
+        if body.get("stream"):
+            return b"text/event-stream", _stream(content)
+        return b"application/json", _completion(content)

@@ -116,9 +116,7 @@ def parts(model, cfg, batches, rounds: int) -> dict:
     hiddens = [L.frozen_prefix_body(model, *a[:4]) for a in args]
     mx.eval(hiddens)
 
-    def head_ce(a):
-        hidden = hiddens[next(i for i, b in enumerate(args) if b is a)]
-
+    def head_ce(a, hidden):
         def f(h, index=a[5], targets=a[4], weight=a[6]):
             h = mx.take(h.reshape(-1, h.shape[-1]), index, axis=0)
             ce = nn.losses.cross_entropy(head(h), mx.take(targets.reshape(-1), index))
@@ -130,14 +128,17 @@ def parts(model, cfg, batches, rounds: int) -> dict:
     (_, _), g = grad(model, *args[0])
     mx.eval(g)
     timed = {
-        f"frozen {n_frozen} layers fwd": lambda a: frozen_suffix(a),
-        "body fwd": lambda a: mx.eval(L.frozen_prefix_body(model, *a[:4])),
-        "loss fwd": lambda a: mx.eval(L.frozen_prefix_loss(model, head, *a)),
-        "loss fwd+bwd": lambda a: mx.eval(grad(model, *a)),
+        f"frozen {n_frozen} layers fwd": lambda a, _: frozen_suffix(a),
+        "body fwd": lambda a, _: mx.eval(L.frozen_prefix_body(model, *a[:4])),
+        "loss fwd": lambda a, _: mx.eval(L.frozen_prefix_loss(model, head, *a)),
+        "loss fwd+bwd": lambda a, _: mx.eval(grad(model, *a)),
         "head+CE fwd+bwd": head_ce,
     }
     out = {
-        k: sum(_best(lambda a=a, f=f: f(a), rounds) for a in args) / len(args)
+        k: sum(
+            _best(lambda a=a, h=h, f=f: f(a, h), rounds) for a, h in zip(args, hiddens, strict=True)
+        )
+        / len(args)
         for k, f in timed.items()
     }
     out["optimizer update"] = _best(lambda: mx.eval(opt.update(model, g), opt.state), rounds)

@@ -95,6 +95,7 @@ async def run_turn(
     history: list,
     prompt: str,
     settings: TurnSettings = TurnSettings(),
+    toolsets: list | None = None,  # per-session extras (the IDE's MCP servers)
 ) -> TurnResult:
     from pydantic_ai import Agent
     from pydantic_ai.exceptions import UnexpectedModelBehavior, UsageLimitExceeded
@@ -112,6 +113,7 @@ async def run_turn(
             message_history=history,
             model_settings=_model_settings(settings) or None,
             usage_limits=UsageLimits(request_limit=settings.request_limit),
+            toolsets=toolsets or None,
         ) as run:
             async for node in run:
                 if Agent.is_model_request_node(node):

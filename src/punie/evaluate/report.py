@@ -15,6 +15,7 @@ from typing import Any
 from punie import atomic
 from punie.evaluate import svg
 from punie.evaluate.results import SuiteResult
+from punie.jsonl import read_jsonl
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -71,13 +72,7 @@ def read_loss_curves(metrics_path: str | Path) -> dict[str, list[tuple[float, fl
     p = Path(metrics_path)
     if p.is_dir():
         p = p / "metrics.jsonl"
-    if not p.is_file():
-        return curves
-    for line in p.read_text(encoding="utf-8").splitlines():
-        try:
-            row = json.loads(line)
-        except ValueError:
-            continue
+    for row in read_jsonl(p, tolerant=True):
         if not isinstance(row, dict) or "step" not in row:
             continue
         for key, name in (("train_loss", "train"), ("val_loss", "val")):

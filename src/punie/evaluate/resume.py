@@ -23,6 +23,7 @@ from typing import Any
 
 from punie import atomic
 from punie.errors import PunieError
+from punie.jsonl import read_jsonl
 
 META_FILE = "meta.json"
 # The inputs a resumed folder must share (settings and software are compared per key).
@@ -125,13 +126,11 @@ def check_meta(out_dir: Path, meta: dict[str, Any]) -> None:
 def read_done(cases_path: Path, record: type) -> dict[str, Any]:
     """The records in cases.jsonl by case id (the last one of each), as `record`."""
     done: dict[str, Any] = {}
-    if not cases_path.exists():
-        return done
-    for line in cases_path.read_text(encoding="utf-8").splitlines():
+    for row in read_jsonl(cases_path, tolerant=True):  # a line cut off by a crash: skipped
         try:
-            r = record(**json.loads(line))
+            r = record(**row)
         except (ValueError, TypeError):
-            continue  # a line cut off by a crash: that case runs again
+            continue  # not a record of this kind: that case runs again
         done[r.id] = r
     return done
 

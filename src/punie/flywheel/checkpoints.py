@@ -12,6 +12,7 @@ from typing import Any
 
 from punie import atomic
 from punie.errors import PunieError
+from punie.jsonl import read_jsonl
 
 SELECTION_FILE = "selection.json"
 
@@ -21,11 +22,7 @@ def valid_suite(data: Path, max_tokens: int = 48, limit: int = 0):
     expects that turn's calls (or no call)."""
     from punie.evaluate.suite import Suite
 
-    rows = [
-        json.loads(line)
-        for line in (Path(data) / "valid.jsonl").read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
+    rows = read_jsonl(Path(data) / "valid.jsonl")
     cases: list[dict[str, Any]] = []
     for i, row in enumerate(rows):
         msgs = row.get("messages") or []

@@ -22,11 +22,11 @@ mlx-lm loads them.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
 from punie.errors import PunieError
+from punie.jsonl import numbered_rows
 
 SPLITS = ("train", "valid", "test")
 
@@ -93,13 +93,8 @@ class TraceDataset:
 
 
 def _read_rows(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    rows, wheres = [], []
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if line.strip():
-                rows.append(json.loads(line))
-                wheres.append(f"{path}:{n}")
-    return rows, wheres
+    numbered = list(numbered_rows(path))
+    return [row for _, row in numbered], [where for where, _ in numbered]
 
 
 def load_split(path: Path, tokenizer, mask_prompt: bool, train_on: str = "assistant"):

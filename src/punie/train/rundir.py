@@ -15,6 +15,7 @@ from typing import Any
 
 from punie import atomic, paths
 from punie.errors import PunieError
+from punie.jsonl import read_jsonl
 
 
 @dataclass(frozen=True)
@@ -159,15 +160,7 @@ def write_manifest(run: RunPaths, manifest: dict[str, Any]) -> None:
 
 
 def read_events(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return rows
+    return read_jsonl(path, tolerant=True)
 
 
 def truncate_metrics(path: Path, step: int) -> None:

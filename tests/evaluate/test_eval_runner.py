@@ -11,8 +11,8 @@ from eval_fakes import RecordingServer, serving
 from punie.errors import PunieError
 from punie.evaluate.runner import EvalSettings, evaluate, run_suite
 from punie.evaluate.suite import parse_suite
+from punie.procs import free_port
 from punie.serve.endpoints import Endpoint, open_endpoint
-from punie.serve.server import free_port
 
 SMALL = """
 name: small

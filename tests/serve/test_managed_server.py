@@ -14,7 +14,8 @@ import pytest
 from serve_lora import PROMPT, chat, train_tiny_adapter
 
 from punie.errors import PunieError
-from punie.serve.server import ManagedServer, port_is_free
+from punie.procs import port_is_free
+from punie.serve.server import ManagedServer
 
 
 def _chat(server: ManagedServer, messages, max_tokens: int = 12) -> str:

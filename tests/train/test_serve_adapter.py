@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -11,16 +10,11 @@ import urllib.error
 import urllib.request
 
 from punie.blas import child_env
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from punie.procs import free_port
 
 
 def test_adapter_serves_in_mlx_lm_server(tiny_model, lora16_run, tmp_path):
-    port = _free_port()
+    port = free_port()
     log = open(tmp_path / "server.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "mlx_lm", "server", "--model", str(tiny_model),

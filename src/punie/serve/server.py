@@ -17,7 +17,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,7 +24,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from punie import blas, paths
+from punie import blas, paths, procs
 from punie.errors import PunieError
 
 MODEL_NAME = "default_model"
@@ -42,40 +41,6 @@ def _kill_live_children() -> None:
 
 
 atexit.register(_kill_live_children)
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    """preexec_fn: ask Linux to SIGKILL this child when the parent thread exits."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    pr_set_pdeathsig = 1
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        # SO_REUSEADDR as the server itself uses it: a port in TIME_WAIT is free to
-        # it, a port another process listens on is not.
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    # Something may listen on the wildcard address only on some systems; a connect
-    # tells us for sure whether another process already answers there.
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", port)) != 0
 
 
 def tail(path: Path, lines: int = 15) -> str:
@@ -187,7 +152,7 @@ class ManagedServer:
         context manager spawns on the event loop's thread, never in a worker)."""
         self._check_inputs()
         if self.requested_port is not None:
-            if not port_is_free(self.requested_port):
+            if not procs.port_is_free(self.requested_port):
                 raise PunieError(
                     f"port {self.requested_port} is already in use by another process",
                     where="serve",
@@ -195,7 +160,7 @@ class ManagedServer:
                 )
             self.port = self.requested_port
         else:
-            self.port = free_port()
+            self.port = procs.free_port()
         if self.log_path is None:
             self.log_path = paths.logs_dir() / f"mlx-server-{self.port}-{os.getpid()}.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -206,7 +171,7 @@ class ManagedServer:
             stdout=self._log_file,
             stderr=subprocess.STDOUT,
             env=blas.child_env(),
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            preexec_fn=procs.preexec(),
         )
         _LIVE.add(self.proc)
 

@@ -9,10 +9,8 @@ checkpoint and exits; a second Ctrl-C kills it.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -22,8 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from punie import blas, paths
+from punie import blas, paths, procs
 from punie.errors import PunieError
+from punie.jsonl import parse_lines
 from punie.train import checkpoint as ck
 from punie.train import rundir
 from punie.train.config import TrainConfig
@@ -53,27 +52,6 @@ class TrainResult:
     manifest: dict[str, Any] = field(repr=False)
 
 
-def _free_port_block(n: int) -> int:
-    """A base port with n free ports after it, for the ring backend."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = s.getsockname()[1]
-        if base + n >= 65535:
-            continue
-        ok = True
-        for p in range(base, base + n):
-            with socket.socket() as s:
-                try:
-                    s.bind(("127.0.0.1", p))
-                except OSError:
-                    ok = False
-                    break
-        if ok:
-            return base
-    raise PunieError("no free local ports for mlx.launch", hint="try again")
-
-
 def worker_command(
     run: RunPaths,
     model_path: Path,
@@ -93,19 +71,13 @@ def worker_command(
         cmd += ["--resume-from", str(resume_from)]
     if nproc <= 1 and hostfile is None:
         return cmd
-    launch = [sys.executable, "-c", "from mlx._distributed_utils.launch import main; main()"]
+    # mlx.launch is mlx's public entry point (its module is private).
+    launch = [procs.console_script("mlx.launch")]
     if hostfile is not None:
         launch += ["--hostfile", str(hostfile)]
     else:
-        launch += ["--backend", "ring", "-n", str(nproc), "-p", str(_free_port_block(nproc))]
+        launch += ["--backend", "ring", "-n", str(nproc), "-p", str(procs.free_port_block(nproc))]
     return [*launch, "--", *cmd]
-
-
-def _set_pdeathsig() -> None:  # runs in the child between fork and exec
-    try:
-        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)
-    except OSError:
-        pass
 
 
 class _Follower:
@@ -117,8 +89,6 @@ class _Follower:
         self.buf = b""
 
     def poll(self) -> list[Event]:
-        import json
-
         try:
             with open(self.path, "rb") as f:
                 f.seek(self.offset)
@@ -128,13 +98,7 @@ class _Follower:
         self.offset += len(data)
         self.buf += data
         *lines, self.buf = self.buf.split(b"\n")
-        out = []
-        for line in lines:
-            try:
-                out.append(json.loads(line))
-            except ValueError:
-                continue
-        return out
+        return [v for _, v in parse_lines(lines) if not isinstance(v, ValueError)]
 
 
 def _supervise(
@@ -161,7 +125,7 @@ def _supervise(
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C reaches only us; we forward it once
-            preexec_fn=_set_pdeathsig if sys.platform.startswith("linux") else None,
+            preexec_fn=procs.preexec(),
         )
     interrupts = 0
 

@@ -11,7 +11,6 @@ finds RUN_DIR/STOP, which is how the parent forwards Ctrl-C through mlx.launch.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import json
 import os
 import random
@@ -22,7 +21,7 @@ import time
 import traceback
 from pathlib import Path
 
-from punie import atomic
+from punie import atomic, procs
 from punie.train import checkpoint as ck
 from punie.train.config import TrainConfig
 
@@ -36,15 +35,6 @@ class _Stop:
 
 def _on_signal(signum, frame) -> None:  # noqa: ARG001
     _Stop.requested = True
-
-
-def _die_with_parent() -> None:
-    """If the supervisor is SIGKILLed, go with it instead of training on unseen."""
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except OSError:
-            pass
 
 
 class Events:
@@ -264,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model-path", required=True)
     p.add_argument("--resume-from", type=Path, default=None)
     args = p.parse_args(argv)
-    _die_with_parent()
+    procs.die_with_parent()  # the supervisor SIGKILLed: go with it, don't train on unseen
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
         return run(args.run_dir, args.model_path, args.resume_from)

@@ -106,7 +106,7 @@ def _supervise(
 ) -> tuple[int, list[Event]]:
     follower = _Follower(run.metrics)
     env = blas.child_env()
-    distributed = "mlx._distributed_utils.launch" in " ".join(cmd)
+    distributed = Path(cmd[0]).name == "mlx.launch"
     if distributed and "--hostfile" not in cmd:
         # Local ranks share the cores: without this each BLAS spawns a thread per core.
         nproc = int(cmd[cmd.index("-n") + 1])

@@ -126,15 +126,23 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Fl
         raise PunieError(f"not valid TOML: {exc}", where=str(p)) from None
     for k, v in (overrides or {}).items():
         data[k] = v
+    return config_from_dict(data, p)
+
+
+def config_from_dict(data: dict[str, Any], source: Path) -> FlywheelConfig:
+    """A FlywheelConfig from a config file's parsed TOML (`source` names the file in
+    errors and anchors relative dataset paths)."""
     data_spec = data.get("data")
     if isinstance(data_spec, dict) and "path" in data_spec:
         # Relative dataset paths are relative to the config file, not the cwd.
         dp = Path(data_spec["path"]).expanduser()
-        data_spec["path"] = dp if dp.is_absolute() else (p.parent / dp).resolve()
+        data_spec["path"] = dp if dp.is_absolute() else (source.parent / dp).resolve()
         data_spec.setdefault("generate", None)
     try:
         cfg = FlywheelConfig.model_validate(data)
     except ValidationError as exc:
-        raise PunieError(_first_error(exc), where=str(p), hint="see docs/flywheel.md") from None
+        raise PunieError(
+            _first_error(exc), where=str(source), hint="see docs/flywheel.md"
+        ) from None
     cfg.train_config(cfg.model, Path("."))  # a bad [train] key fails now, not after the base eval
     return cfg

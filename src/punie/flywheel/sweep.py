@@ -23,7 +23,7 @@ from typing import Any
 
 from punie import atomic
 from punie.errors import PunieError
-from punie.flywheel.config import FlywheelConfig
+from punie.flywheel.config import FlywheelConfig, config_from_dict
 
 GRID_KEYS = (
     "learning_rate",
@@ -51,26 +51,8 @@ def load_sweep(path: str | Path) -> tuple[FlywheelConfig, dict[str, list], str |
     # The base config is the file without its [sweep] table.
     data = tomllib.loads(p.read_text(encoding="utf-8"))
     data.pop("sweep")
-    cfg = load_config_from_dict(data, p)
+    cfg = config_from_dict(data, p)
     return cfg, grid, metric
-
-
-def load_config_from_dict(data: dict[str, Any], source: Path) -> FlywheelConfig:
-    from pydantic import ValidationError
-
-    from punie.flywheel.config import _first_error
-
-    ds = data.get("data")
-    if isinstance(ds, dict) and "path" in ds:
-        dp = Path(ds["path"]).expanduser()
-        ds["path"] = dp if dp.is_absolute() else (source.parent / dp).resolve()
-        ds.setdefault("generate", None)
-    try:
-        cfg = FlywheelConfig.model_validate(data)
-    except ValidationError as exc:
-        raise PunieError(_first_error(exc), where=str(source)) from None
-    cfg.train_config(cfg.model, Path("."))
-    return cfg
 
 
 def parse_grid(raw: dict[str, Any], where: str = "sweep") -> dict[str, list]:

@@ -90,38 +90,16 @@ def read_chat_template(model_dir: Path) -> str | None:
     return None
 
 
-class _TemplateView:
-    """Enough of a tokenizer for mlx-lm's tool-parser inference (template + vocab)."""
+def tool_call_format(model_dir: Path) -> str | None:
+    """The mlx-lm tool parser mlx_lm.server picks for this model (`json_tools` for
+    Punie's template): its tokenizer loaded as the server loads it, so this answer and
+    the scorer's parser are one and the same (punie.toolcalls)."""
+    from punie.toolcalls import ServerParser
 
-    def __init__(self, model_dir: Path, chat_template: str | None):
-        self.chat_template = chat_template
-        self._dir = model_dir
-
-    def get_vocab(self) -> dict:
-        try:
-            tok = json.loads((self._dir / "tokenizer.json").read_text())
-        except (OSError, ValueError):
-            return {}
-        vocab = dict(tok.get("model", {}).get("vocab") or {})
-        vocab.update({t["content"]: t["id"] for t in tok.get("added_tokens", [])})
-        return vocab
-
-
-def tool_call_format(model_dir: Path, chat_template: str | None) -> str | None:
-    """The mlx-lm tool parser this model gets (`json_tools` for Punie's template)."""
     try:
-        cfg = json.loads((model_dir / "tokenizer_config.json").read_text())
-        if cfg.get("tool_parser_type"):
-            return cfg["tool_parser_type"]
-    except (OSError, ValueError):
-        pass
-    try:
-        from mlx_lm.tokenizer_utils import _infer_tool_parser  # private: may move
-    except ImportError:
-        if chat_template and "<tool_call>" in chat_template and "tool_call.name" in chat_template:
-            return "json_tools"
+        return ServerParser.for_model(model_dir).format
+    except Exception:  # no tokenizer files, or one mlx-lm cannot load: nothing to pick
         return None
-    return _infer_tool_parser(_TemplateView(model_dir, chat_template))
 
 
 def lora_memory(config: dict, weight_bytes: int) -> int:
@@ -177,7 +155,7 @@ def model_info(model_dir: Path) -> ModelInfo:
         size_bytes=sum(size for _, size in files),
         files=files,
         chat_template=template is not None,
-        tool_call_format=tool_call_format(model_dir, template),
+        tool_call_format=tool_call_format(model_dir),
         lora_memory_bytes=lora_memory(config, weight_bytes),
         lora_memory_assumes=f"batch {EST_BATCH} x {EST_SEQ} tokens, LoRA rank {EST_RANK} "
         "on every linear layer, Adam",

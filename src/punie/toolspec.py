@@ -31,6 +31,20 @@ WRITE_FILE = _tool(
     {"path": _STR, "content": _STR},
     ["path", "content"],
 )
+# Named as ACP's own diff fields (oldText/newText) beside Punie's `path`; replace_all as
+# in Claude Code's Edit. Exact match only: the agent answers a miss with the closest
+# region of the file, so the model can copy the real text and retry.
+EDIT_FILE = _tool(
+    "edit_file",
+    "Replace exact text in a workspace file (old_text must occur once, or set replace_all).",
+    {
+        "path": _STR,
+        "old_text": _STR,
+        "new_text": _STR,
+        "replace_all": {"type": "boolean", "default": False},
+    },
+    ["path", "old_text", "new_text"],
+)
 LIST_DIR = _tool("list_dir", "List a directory in the workspace.", {"path": _STR}, ["path"])
 SEARCH = _tool(
     "search",
@@ -42,7 +56,7 @@ RUN_COMMAND = _tool(
     "run_command", "Run a shell command in the workspace.", {"command": _STR}, ["command"]
 )
 
-AGENT_TOOLS: list[dict] = [READ_FILE, WRITE_FILE, LIST_DIR, SEARCH, RUN_COMMAND]
+AGENT_TOOLS: list[dict] = [READ_FILE, WRITE_FILE, EDIT_FILE, LIST_DIR, SEARCH, RUN_COMMAND]
 TOOL_NAMES: list[str] = [t["function"]["name"] for t in AGENT_TOOLS]
 
 

@@ -1,8 +1,9 @@
-"""The five agent tools (shaped exactly as `punie.toolspec.AGENT_TOOLS`) and what the
-IDE sees of each call: a `tool_call` (kind, title, locations), a permission request
-for writes and commands, and a final `tool_call_update` that is `completed` or
-`failed` (with a diff for edits). A failure is never raised into the model run: the
-model gets an `error: ...` result and can adapt.
+"""The agent tools (shaped exactly as `punie.toolspec.AGENT_TOOLS`) and what the IDE
+sees of each call: a `tool_call` (kind, title, locations), a permission request for
+writes, edits and commands, and a final `tool_call_update` that is `completed` or
+`failed`. A write or an edit carries its diff (old and new text) in all three. A
+failure is never raised into the model run: the model gets an `error: ...` result and
+can adapt.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ import itertools
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from acp import (
     start_tool_call,
     text_block,
     tool_content,
-    tool_diff_content,
     tool_terminal_ref,
     update_tool_call,
 )
@@ -30,6 +31,7 @@ from acp.schema import (
     ToolCallUpdate,
 )
 
+from punie.agent import fileops
 from punie.agent import workspace as wsmod
 from punie.agent.commands import (
     DEFAULT_OUTPUT_LIMIT,
@@ -38,13 +40,15 @@ from punie.agent.commands import (
     command_env,
     run_local,
 )
+from punie.agent.fileops import FileChange
 from punie.agent.workspace import ToolError, Workspace
 from punie.toolspec import AGENT_TOOLS
 
-NEEDS_PERMISSION = {"write_file", "run_command"}
+NEEDS_PERMISSION = {"write_file", "edit_file", "run_command"}
 KINDS = {
     "read_file": "read",
     "write_file": "edit",
+    "edit_file": "edit",
     "list_dir": "read",
     "search": "search",
     "run_command": "execute",
@@ -92,6 +96,8 @@ class ToolEnv:
     # The last call of this turn and how many times in a row the model has made it.
     last_call: tuple[str, str] | None = None
     repeats: int = 0
+    # resolved path -> failed edit_file matches on it since its last successful edit
+    edit_failures: dict[Path, int] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def start_turn(self) -> None:
@@ -108,6 +114,8 @@ def title_of(name: str, args: dict[str, Any]) -> str:
         return f"Read {path}"
     if name == "write_file":
         return f"Write {path}"
+    if name == "edit_file":
+        return f"Edit {path}"
     if name == "list_dir":
         return f"List {path}"
     if name == "search":
@@ -136,10 +144,13 @@ def _check_args(name: str, args: dict[str, Any]) -> None:
         raise ToolError(f"{name}: unknown argument(s) {', '.join(unknown)}")
 
 
-async def _permission(env: ToolEnv, call_id: str, name: str, title: str) -> bool:
+async def _permission(
+    env: ToolEnv, call_id: str, name: str, title: str, change: FileChange | None
+) -> bool:
     if name in env.remembered:
         return env.remembered[name]
-    tool_call = ToolCallUpdate(tool_call_id=call_id, title=title, kind=KINDS[name])
+    diff = [change.diff()] if change else None
+    tool_call = ToolCallUpdate(tool_call_id=call_id, title=title, kind=KINDS[name], content=diff)
     chosen = await env.frontend.ask_permission(tool_call, PERMISSION_OPTIONS)
     option = next((o for o in PERMISSION_OPTIONS if o.option_id == chosen), None)
     if option is None:  # cancelled, or an id we never offered: not a yes
@@ -149,44 +160,6 @@ async def _permission(env: ToolEnv, call_id: str, name: str, title: str) -> bool
     if option.kind in ("allow_always", "reject_always"):
         env.remembered[name] = allowed
     return allowed
-
-
-async def _read(env: ToolEnv, path: str) -> str:
-    if env.caps.read and env.client is not None:
-        target = env.workspace.resolve(path)
-        text = (
-            await env.client.read_text_file(session_id=env.session_id, path=str(target))
-        ).content
-        limit = wsmod.MAX_READ_BYTES
-        return text if len(text) <= limit else text[:limit] + f"\n[truncated at {limit} characters]"
-    return await asyncio.to_thread(wsmod.read_local, env.workspace, path)
-
-
-async def _old_text(env: ToolEnv, path: str) -> str | None:
-    target = env.workspace.resolve(path)
-    if env.caps.read and env.client is not None:
-        # The IDE may hold unsaved edits, so ask it; a missing file is an error there.
-        if not target.exists():
-            return None
-        try:
-            return (
-                await env.client.read_text_file(session_id=env.session_id, path=str(target))
-            ).content
-        except Exception:
-            return None
-    return await asyncio.to_thread(wsmod.old_text_local, env.workspace, path)
-
-
-async def _write(env: ToolEnv, path: str, content: str) -> None:
-    target = env.workspace.resolve(path)
-    if env.caps.write and env.client is not None:
-        # Not every IDE creates missing folders; inside the workspace, that is safe here.
-        await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
-        await env.client.write_text_file(
-            session_id=env.session_id, path=str(target), content=content
-        )
-    else:
-        await asyncio.to_thread(wsmod.write_local, env.workspace, path, content)
 
 
 async def _run_in_terminal(env: ToolEnv, command: str) -> CommandResult:
@@ -251,29 +224,29 @@ async def execute(env: ToolEnv, name: str, args: dict[str, Any], model_id: str |
         raise RepeatedToolCall(f"{title_of(name, args)} was asked for {env.repeats} times in a row")
     call_id = env.next_id(model_id)
     title = title_of(name, args)
-    kind = KINDS[name]
+    change, early = None, None
+    try:
+        change = await _prepare(env, name, args)
+    except Exception as exc:  # reported below, once the IDE has been shown the call
+        early = exc
     await env.frontend.send(
         start_tool_call(
             call_id,
             title,
-            kind=kind,
+            kind=KINDS[name],
             status="pending",
+            content=[change.diff()] if change else None,
             locations=_locations(env, name, args),
             raw_input=args,
         )
     )
     try:
-        _check_args(name, args)
-        # Refuse an escaping path before asking the user about it.
-        if name != "run_command":
-            env.workspace.resolve(args.get("path"))
-        old: str | None = None
-        if name == "write_file":
-            old = await _old_text(env, args["path"])
-        if name in NEEDS_PERMISSION and not await _permission(env, call_id, name, title):
+        if early is not None:
+            raise early
+        if name in NEEDS_PERMISSION and not await _permission(env, call_id, name, title, change):
             raise ToolError(f"the user rejected {title!r}; it was not done")
         await env.frontend.send(update_tool_call(call_id, status="in_progress"))
-        text, content, ok = await _dispatch(env, name, args, old)
+        text, content, ok = await _dispatch(env, name, args, change)
     except ToolError as exc:
         text, content, ok = f"error: {exc}", None, False
     except asyncio.CancelledError:
@@ -296,21 +269,32 @@ async def execute(env: ToolEnv, name: str, args: dict[str, Any], model_id: str |
     return text
 
 
+async def _prepare(env: ToolEnv, name: str, args: dict[str, Any]) -> FileChange | None:
+    """Check a call before anyone is asked about it: its arguments, its path (an escaping
+    one is refused unasked) and, for a write or an edit, the change it would make."""
+    _check_args(name, args)
+    if name != "run_command":
+        env.workspace.resolve(args.get("path"))
+    if name == "write_file":
+        return await fileops.write_change(env, args)
+    if name == "edit_file":
+        return await fileops.edit_change(env, args)
+    return None
+
+
 def _clip(text: str, limit: int = 20_000) -> str:
     return text if len(text) <= limit else text[:limit] + "\n[clipped]"
 
 
 async def _dispatch(
-    env: ToolEnv, name: str, args: dict[str, Any], old: str | None
+    env: ToolEnv, name: str, args: dict[str, Any], change: FileChange | None
 ) -> tuple[str, list | None, bool]:
     ws = env.workspace
     if name == "read_file":
-        return await _read(env, args["path"]), None, True
-    if name == "write_file":
-        path, content = args["path"], args["content"]
-        await _write(env, path, content)
-        diff = tool_diff_content(str(ws.resolve(path)), content, old)
-        return f"wrote {len(content.encode())} bytes to {path}", [diff], True
+        return await fileops.read(env, args["path"]), None, True
+    if change is not None:  # write_file, edit_file
+        done = await fileops.apply_change(env, name, args, change)
+        return done.told, [done.diff()], True
     if name == "list_dir":
         return await asyncio.to_thread(wsmod.list_local, ws, args.get("path")), None, True
     if name == "search":

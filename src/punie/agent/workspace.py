@@ -79,6 +79,19 @@ def old_text_local(ws: Workspace, path: str) -> str | None:
     return p.read_text(encoding="utf-8", errors="replace")
 
 
+def text_to_edit_local(ws: Workspace, path: str) -> str:
+    """The whole file for edit_file: no size cut, and bytes that are not UTF-8 refuse
+    the edit (decoding them with replacements would rewrite them on save)."""
+    p = ws.resolve(path)
+    data = p.read_bytes()
+    if b"\0" in data[:8192]:
+        raise ToolError(f"{path}: binary file, not edited")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ToolError(f"{path}: not UTF-8 text, not edited (write_file replaces it)") from None
+
+
 def write_local(ws: Workspace, path: str, content: str) -> None:
     from punie import atomic
 

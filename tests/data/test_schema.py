@@ -21,9 +21,14 @@ _extra = st.dictionaries(
 )
 
 
+# A value of each JSON type a tool parameter declares, so drawn calls fit the schema.
+_BY_TYPE = {"string": st.text(max_size=12), "boolean": st.booleans(), "integer": st.integers()}
+
+
 def _agent_call(draw, call_id: str) -> dict:
     spec = draw(st.sampled_from(AGENT_TOOLS))["function"]
-    args = {k: draw(st.text(max_size=12)) for k in spec["parameters"]["properties"]}
+    props = spec["parameters"]["properties"]
+    args = {k: draw(_BY_TYPE[p["type"]]) for k, p in props.items()}
     return tool_call(call_id, spec["name"], args)
 
 

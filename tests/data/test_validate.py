@@ -52,9 +52,9 @@ BAD_ROWS = {
     ),
     "args not json": (lambda r: _args(r, "{path: x}"), "arguments is not valid JSON"),
     "args as dict": (lambda r: _args(r, {"path": "x"}), "arguments is an object"),
-    "missing required": (lambda r: _args(r, "{}"), "lacks required key 'path'"),
-    "wrong type": (lambda r: _args(r, '{"path": 3}'), "arguments.path is integer, expected string"),
-    "unknown arg": (lambda r: _args(r, '{"path": "a", "glob": "*"}'), "unknown key 'glob'"),
+    "missing required": (lambda r: _args(r, "{}"), "'path' is a required property"),
+    "wrong type": (lambda r: _args(r, '{"path": 3}'), "arguments.path: 3 is not of type 'string'"),
+    "unknown arg": (lambda r: _args(r, '{"path": "a", "glob": "*"}'), "('glob' was unexpected)"),
     "unknown call id": (
         lambda r: r["messages"][2].update(tool_call_id="call_9"),
         "'call_9' matches no earlier call",
@@ -168,3 +168,49 @@ def test_an_empty_split_is_an_error(tmp_path):
     (tmp_path / "valid.jsonl").write_text("")
     (err,) = validate_path(tmp_path).errors
     assert str(err).startswith(f"{tmp_path / 'valid.jsonl'}: the file holds no examples")
+
+
+GOTO = {
+    "type": "function",
+    "function": {
+        "name": "goto",
+        "parameters": {
+            "type": "object",
+            "properties": {"line": {"type": "integer"}, "zoom": {"type": "number"}},
+            "required": ["line"],
+        },
+    },
+}
+
+
+def _goto_row(arguments: dict) -> dict:
+    call = tool_call("call_1", "goto", arguments)
+    return {
+        "messages": [
+            {"role": "user", "content": "go to line 3"},
+            {"role": "assistant", "content": "", "tool_calls": [call]},
+            {"role": "tool", "tool_call_id": "call_1", "content": "ok"},
+            {"role": "assistant", "content": "Done."},
+        ],
+        "tools": [GOTO],
+    }
+
+
+@pytest.mark.parametrize(
+    "arguments,error",
+    [
+        ({"line": 3.0}, "goto arguments.line: 3.0 is not of type 'integer'"),
+        ({"line": True}, "goto arguments.line: True is not of type 'integer'"),
+        ({"line": 3, "zoom": 2}, None),  # an int is a number
+    ],
+)
+def test_integer_arguments_are_integer_literals_and_an_int_is_a_number(tmp_path, arguments, error):
+    report = validate_path(_write(tmp_path / "train.jsonl", [_goto_row(arguments)]))
+    assert [e.message.split(": ", 1)[1] for e in report.errors] == ([error] if error else [])
+
+
+def test_a_tool_with_an_invalid_schema_is_reported_once(tmp_path):
+    row = _goto_row({"line": 3})
+    row["tools"] = [{**GOTO, "function": {**GOTO["function"], "parameters": {"type": "int"}}}]
+    (err,) = validate_path(_write(tmp_path / "train.jsonl", [row])).errors
+    assert "tool 'goto' parameters is not a valid JSON schema" in err.message

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from punie.data import jsonschema_lite
+from punie import schema_check
 
 Problem = tuple[str, str]
 _ROLES = frozenset(("system", "user", "assistant", "tool"))
@@ -42,10 +42,17 @@ def declared_tools(tools: Any, out: list[Problem]) -> dict[str, Any] | None:
         if params is not None and not isinstance(params, dict):
             out.append((f"tool {name!r} parameters is not an object", "give a JSON schema"))
             params = None
-        specs[name] = jsonschema_lite.compile_checker(
-            params or {}, strict=True, where=f"{name} arguments"
-        )
+        try:
+            specs[name] = schema_check.checker_for(params, where=f"{name} arguments")
+        except schema_check.SchemaInvalid as exc:
+            out.append((f"tool {name!r} parameters is not a valid JSON schema: {exc}", "fix it"))
+            specs[name] = _unchecked
     return specs
+
+
+def _unchecked(_arguments: Any) -> list[str]:
+    """Calls to a tool whose schema is broken: that schema is the one problem to report."""
+    return []
 
 
 def _check_call(

@@ -30,7 +30,7 @@ async def test_initialize_is_honest_and_negotiates_the_version(tmp_path, client)
     assert ours.protocol_version == 1 and future.protocol_version == 1
     assert ours.agent_info.name == "punie"
     caps = ours.agent_capabilities
-    assert caps.load_session is False
+    assert caps.load_session is True and caps.session_capabilities.list is not None
     assert caps.prompt_capabilities.image is False
     assert ours.auth_methods == []
 
@@ -94,7 +94,7 @@ async def test_cancel_while_waiting_for_permission(tmp_path):
     assert client.final_statuses() == ["failed"]  # the IDE is not left with a pending call
 
 
-@pytest.mark.parametrize("method", ["session/bogus", "session/load", "authenticate"])
+@pytest.mark.parametrize("method", ["session/bogus", "authenticate"])
 async def test_unimplemented_methods_are_method_not_found(tmp_path, client, method):
     async with running_agent(tmp_path, client) as (conn, sid, ws):
         with pytest.raises(RequestError) as err:

@@ -7,12 +7,18 @@ inherit stubs that silently answer `{}`).
 Ordering guarantees the IDE relies on: no update before the `session/new` response
 (JetBrains hangs if `available_commands_update` comes first: it is sent by a task
 that runs after the response is queued) and none after a prompt's response (the
-turn task is awaited, and the SDK's sender is a FIFO queue).
+turn task is awaited, and the SDK's sender is a FIFO queue). `session/load` is the
+exception the spec makes: the saved conversation is replayed *before* its response,
+and the commands follow it, as after `session/new`.
+
+Sessions are saved after every turn (`punie.agent.sessions`), so a restarted agent
+can load them; the IDE's MCP servers run for the session (`punie.agent.mcp`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -25,18 +31,23 @@ from acp.schema import (
     EmbeddedResourceContentBlock,
     Implementation,
     InitializeResponse,
+    ListSessionsResponse,
+    LoadSessionResponse,
     McpCapabilities,
     NewSessionResponse,
     PermissionOption,
     PromptCapabilities,
     PromptResponse,
     ResourceContentBlock,
+    SessionCapabilities,
+    SessionInfo,
+    SessionListCapabilities,
     TextContentBlock,
     ToolCallUpdate,
 )
 
 from punie import __version__
-from punie.agent import slash
+from punie.agent import mcp, sessions, slash
 from punie.agent.engine import TurnSettings, build_agent, run_turn
 from punie.agent.models import ModelHandle
 from punie.agent.tools import ClientCaps, ToolEnv
@@ -45,6 +56,13 @@ from punie.errors import PunieError
 
 log = logging.getLogger("punie.agent")
 SUPPORTED_VERSIONS = (PROTOCOL_VERSION,)
+
+
+def _workspace(cwd: str) -> Workspace:
+    try:
+        return Workspace.at(cwd)
+    except ToolError as exc:
+        raise RequestError.invalid_params({"cwd": str(exc)}) from None
 
 
 def negotiate_version(requested: int) -> int:
@@ -95,6 +113,21 @@ class Session:
     history: list = field(default_factory=list)
     turn: asyncio.Task | None = None
     cancel_requested: bool = False
+    created_at: str = field(default_factory=sessions.now)
+    mcp: mcp.McpServers = field(default_factory=mcp.McpServers)
+
+    def saved(self) -> sessions.SavedSession:
+        return sessions.SavedSession(
+            session_id=self.id,
+            cwd=str(self.env.workspace.root),
+            title=sessions.title_of_history(self.history),
+            created_at=self.created_at,
+            updated_at=sessions.now(),
+            history=self.history,
+        )
+
+
+LIST_PAGE = 100  # sessions per session/list page
 
 
 class PunieAgent:
@@ -124,23 +157,73 @@ class PunieAgent:
         return InitializeResponse(
             protocol_version=negotiate_version(protocol_version),
             agent_capabilities=AgentCapabilities(
-                load_session=False,
+                load_session=True,
+                session_capabilities=SessionCapabilities(list=SessionListCapabilities()),
                 # Embedded file context is inlined as text; no images or audio.
                 prompt_capabilities=PromptCapabilities(
                     image=False, audio=False, embedded_context=True
                 ),
-                mcp_capabilities=McpCapabilities(http=False, sse=False),
+                # stdio servers are always supported (the spec requires it); these two not.
+                mcp_capabilities=McpCapabilities(http=mcp.SUPPORTS_HTTP, sse=mcp.SUPPORTS_SSE),
             ),
             auth_methods=[],
             agent_info=Implementation(name="punie", title="Punie", version=__version__),
         )
 
     async def new_session(self, cwd: str, mcp_servers: Any = None, **_) -> NewSessionResponse:
+        ws = _workspace(cwd)
+        s = await self._open(uuid.uuid4().hex, ws, mcp_servers)
+        log.info("session %s in %s", s.id, ws.root)
+        self._after_response(self._announce(s))
+        return NewSessionResponse(session_id=s.id)
+
+    async def load_session(
+        self, cwd: str, session_id: str, mcp_servers: Any = None, **_
+    ) -> LoadSessionResponse:
+        ws = _workspace(cwd)
+        old = self.sessions.get(session_id)
+        if old is not None and old.turn is not None and not old.turn.done():
+            raise RequestError.invalid_request({"details": "a prompt is running in this session"})
         try:
-            ws = Workspace.at(cwd)
-        except ToolError as exc:
-            raise RequestError.invalid_params({"cwd": str(exc)}) from None
-        sid = uuid.uuid4().hex
+            saved = await asyncio.to_thread(sessions.load, ws.root, session_id)
+        except sessions.SessionError as exc:
+            raise RequestError.invalid_params({"sessionId": str(exc)}) from None
+        if old is not None:  # loaded again: the saved file is the whole state
+            await old.mcp.aclose()
+        s = await self._open(session_id, ws, mcp_servers)
+        s.history, s.created_at = saved.history, saved.created_at
+        # The spec's order for session/load: the whole conversation, then the response.
+        for update in sessions.replay_updates(s.history):
+            await s.env.frontend.send(update)
+        log.info("session %s loaded in %s (%d messages)", s.id, ws.root, len(s.history))
+        self._after_response(self._announce(s))
+        return LoadSessionResponse()
+
+    async def list_sessions(
+        self, cwd: str | None = None, cursor: str | None = None, **_
+    ) -> ListSessionsResponse:
+        try:
+            start = int(cursor) if cursor else 0
+            if start < 0:
+                raise ValueError
+        except ValueError:
+            raise RequestError.invalid_params({"cursor": f"not a cursor: {cursor!r}"}) from None
+        found, bad = await asyncio.to_thread(sessions.list_saved, cwd)
+        for line in bad:
+            log.warning("session/list skipped %s", line)
+        page = found[start : start + LIST_PAGE]
+        more = start + LIST_PAGE < len(found)
+        return ListSessionsResponse(
+            sessions=[
+                SessionInfo(
+                    session_id=x.session_id, cwd=x.cwd, title=x.title, updated_at=x.updated_at
+                )
+                for x in page
+            ],
+            next_cursor=str(start + LIST_PAGE) if more else None,
+        )
+
+    async def _open(self, sid: str, ws: Workspace, mcp_servers: Any) -> Session:
         env = ToolEnv(
             workspace=ws,
             frontend=AcpFrontend(self.conn, sid),
@@ -149,14 +232,28 @@ class PunieAgent:
             caps=self.caps,
             **self.tool_limits,
         )
-        self.sessions[sid] = Session(sid, env)
-        if mcp_servers:
-            log.warning(
-                "session %s: MCP servers are not supported, ignoring %d", sid, len(mcp_servers)
-            )
-        log.info("session %s in %s", sid, ws.root)
-        self._after_response(self._advertise_commands(sid))
-        return NewSessionResponse(session_id=sid)
+        servers = await mcp.start(mcp_servers, str(ws.root), sid)
+        s = self.sessions[sid] = Session(sid, env, mcp=servers)
+        return s
+
+    async def _announce(self, s: Session) -> None:
+        """After a session/new or session/load response: the commands, and what did not start."""
+        await self._advertise_commands(s.id)
+        for line in s.mcp.failures:
+            with contextlib.suppress(Exception):
+                await s.env.frontend.send(update_agent_message_text(f"[punie: {line}]\n"))
+
+    async def aclose(self) -> None:
+        """The connection is closing: stop every session's MCP servers."""
+        for s in list(self.sessions.values()):
+            await s.mcp.aclose()
+
+    async def _save(self, s: Session) -> None:
+        try:
+            await asyncio.to_thread(sessions.save, s.saved())
+        except Exception:
+            # The turn itself worked; only a restart would lose it.
+            log.warning("session %s: could not save the session", s.id, exc_info=True)
 
     def _after_response(self, coro: Any) -> None:
         """Run `coro` once this handler's response is queued. The SDK queues a response
@@ -214,6 +311,8 @@ class PunieAgent:
             reply = slash.model_text(self.model, self.settings)
         else:  # compact
             s.history, reply = slash.compact_reply(s.history, arg)
+        if name in ("clear", "compact"):
+            await self._save(s)
         log.info("session %s: /%s", s.id, name)
         await s.env.frontend.send(update_agent_message_text(reply))
 
@@ -225,13 +324,16 @@ class PunieAgent:
         if self._agent is None:
             self._agent = build_agent()
         try:
-            result = await run_turn(self._agent, model, s.env, s.history, text, self.settings)
+            result = await run_turn(
+                self._agent, model, s.env, s.history, text, self.settings, s.mcp.toolsets
+            )
         except (asyncio.CancelledError, RequestError):
             raise
         except Exception as exc:
             log.exception("session %s: turn failed", s.id)
             raise RequestError.internal_error({"details": f"{type(exc).__name__}: {exc}"}) from None
         s.history = result.history
+        await self._save(s)  # before the response: a restart after it finds this turn
         return result.stop_reason
 
     async def cancel(self, session_id: str, **_) -> None:

@@ -68,6 +68,7 @@ async def serve_stdio(agent, proto_fd: int) -> None:
     except asyncio.CancelledError:
         pass
     finally:
+        await agent.aclose()  # the sessions' MCP servers
         await agent.model.aclose()
         logging.getLogger("punie.agent").info("agent stopped")
 

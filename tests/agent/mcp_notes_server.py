@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 
 server = MCPServer("notes")
 
@@ -28,6 +29,12 @@ def note(text: str) -> str:
     with Path("notes.txt").open("a") as f:
         f.write(text + "\n")
     return f"noted: {text}"
+
+
+@server.tool()
+def fail(text: str) -> str:
+    """Always fails, as a tool reports a failure it saw coming."""
+    raise ToolError(f"cannot {text}")
 
 
 if __name__ == "__main__":

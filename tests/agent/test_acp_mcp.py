@@ -95,6 +95,15 @@ async def test_always_allow_is_remembered_per_mcp_tool(tmp_path):
     ]
 
 
+async def test_a_tool_error_reaches_the_model_as_an_error_text(tmp_path, client):
+    async with running_agent(tmp_path, client) as (conn, _, ws):
+        sid = await mcp_session(conn, ws)
+        await ask(conn, sid, 'TOOL notes_fail {"text": "fly"}')
+    (told,) = json.loads(client.text().removeprefix("results: "))
+    assert told.startswith("error: notes: fail:") and "cannot fly" in told
+    assert client.final_statuses() == ["failed"]
+
+
 async def test_a_server_that_cannot_start_is_reported_and_the_session_still_works(tmp_path, client):
     broken = notes_server("broken", command=str(tmp_path / "no-such-mcp-server"))
     async with running_agent(tmp_path, client) as (conn, _, ws):

@@ -3,12 +3,13 @@
 `shout(text)` answers the text upper-cased; `note(text)` also appends it to `notes.txt`
 in the server's working directory (the session's workspace), so a test can tell a
 call that ran from one that did not. It writes its pid to `mcp-server.pid` there, so
-a test can check that it was stopped.
+a test can check that it was stopped. `--http PORT` serves it over streamable HTTP.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from mcp.server.mcpserver import MCPServer
@@ -39,4 +40,7 @@ def fail(text: str) -> str:
 
 if __name__ == "__main__":
     Path("mcp-server.pid").write_text(str(os.getpid()))
-    server.run("stdio")
+    if len(sys.argv) == 3 and sys.argv[1] == "--http":  # streamable HTTP at /mcp on PORT
+        server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
+    else:
+        server.run("stdio")

@@ -31,8 +31,8 @@ from punie.agent.tools import PERMISSION_OPTIONS, ToolEnv
 
 log = logging.getLogger("punie.agent")
 
-# What `initialize` advertises: only stdio is implemented (http/sse are refused).
-SUPPORTS_HTTP = False
+# What `initialize` advertises besides stdio: streamable HTTP yes, the older SSE not.
+SUPPORTS_HTTP = True
 SUPPORTS_SSE = False
 START_TIMEOUT_S = 30.0  # start + initialize handshake, per server (npx can be slow)
 RESULT_CHARS = 20_000  # what the IDE is shown of a result (the model gets all of it)
@@ -135,15 +135,19 @@ def _as_text(result: Any) -> str:
 def toolset_for(server: Any, cwd: str) -> Any:
     """The MCP client toolset for one `mcpServers` entry; ValueError for a transport
     Punie does not speak."""
-    from fastmcp.client.transports import StdioTransport
+    from fastmcp.client.transports import StdioTransport, StreamableHttpTransport
     from pydantic_ai.mcp import MCPToolset
 
-    command = getattr(server, "command", None)
-    if command is None:
-        kind = getattr(server, "type", None) or type(server).__name__
-        raise ValueError(f"{kind} MCP servers are not supported (only stdio)")
-    env = {e.name: e.value for e in server.env or []}
-    transport = StdioTransport(command, list(server.args or []), env=env, cwd=cwd)
+    kind = getattr(server, "type", None)
+    if getattr(server, "command", None) is not None:
+        env = {e.name: e.value for e in server.env or []}
+        transport: Any = StdioTransport(server.command, list(server.args or []), env=env, cwd=cwd)
+    elif kind == "http" and SUPPORTS_HTTP:
+        headers = {h.name: h.value for h in server.headers or []}
+        transport = StreamableHttpTransport(server.url, headers=headers)
+    else:
+        name = kind or type(server).__name__
+        raise ValueError(f"{name} MCP servers are not supported (only stdio and http)")
     return MCPToolset(
         transport,
         id=server.name,

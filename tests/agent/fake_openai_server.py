@@ -24,7 +24,7 @@ def _chunk(delta: dict, finish: str | None = None) -> bytes:
 
 class FakeOpenAIServer:
     """First request: one tool call `tool(args)`. Next (with the tool result): text
-    `saw: RESULT`. Records every request body."""
+    `saw: RESULT`. Records every chat request's body; any other path is a 404."""
 
     def __init__(self, tool: str, args: dict):
         self.tool, self.args = tool, args
@@ -60,10 +60,15 @@ class FakeOpenAIServer:
                     0,
                 )
                 body = json.loads(await reader.readexactly(length)) if length else {}
-                self.requests.append(body)
-                kind, payload = self._respond(body)
+                if head.split(" ", 2)[1].endswith("/chat/completions"):
+                    self.requests.append(body)
+                    status, (kind, payload) = b"200 OK", self._respond(body)
+                else:  # what a server without that endpoint says (an agent's probes)
+                    status, kind, payload = b"404 Not Found", b"text/plain", b"not found"
                 writer.write(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: "
+                    b"HTTP/1.1 "
+                    + status
+                    + b"\r\nContent-Type: "
                     + kind
                     + b"\r\n"
                     + f"Content-Length: {len(payload)}\r\n\r\n".encode()

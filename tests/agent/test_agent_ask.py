@@ -83,3 +83,16 @@ def test_ask_exits_0_on_an_answer(tmp_path):
     r = punie_ask(tmp_path, "hello there")
     assert r.returncode == 0, r.stderr
     assert "hello" in r.stdout and "no answer" not in r.stderr
+
+
+def test_ask_exits_1_when_the_prompt_cannot_fit_the_context_window(tmp_path):
+    r = punie_ask(tmp_path, "hello there", "--context", "200")  # less than the tools take
+    assert r.returncode == 1, r.stderr
+    assert "no answer: the request would not fit the model's context window" in r.stderr
+    assert "hello" not in r.stdout.split("[punie:")[0]  # nothing came from the model
+
+
+def test_ask_refuses_a_context_window_below_one_token(tmp_path):
+    r = punie_ask(tmp_path, "hello there", "--context", "0")
+    assert r.returncode == 2
+    assert "--context" in r.stderr

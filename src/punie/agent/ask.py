@@ -53,6 +53,7 @@ ENDED_WHY = {
     "repeat_guard": "the model repeated the same tool call",
     "call_budget": "the model used up its model-call budget without answering",
     "unusable_reply": "the model's reply could not be used",
+    "context_full": "the request would not fit the model's context window",
     "error": "the turn failed",
 }
 
@@ -66,13 +67,10 @@ def _read_answer(question: str) -> str:
     return line
 
 
-async def _ask(
-    prompt: str, model_spec: str, adapter: Path | None, yes: bool, cwd: Path, settings, limits
-) -> str:
+async def _ask(prompt: str, handle: Any, yes: bool, cwd: Path, settings, limits) -> str:
     from rich.console import Console
 
     from punie.agent.engine import build_agent, run_turn
-    from punie.agent.models import ModelHandle
     from punie.agent.tools import ToolEnv
     from punie.agent.workspace import ToolError, Workspace
 
@@ -80,7 +78,7 @@ async def _ask(
         ws = Workspace.at(cwd.expanduser().resolve())
     except ToolError as exc:
         raise PunieError(str(exc), where="--cwd") from None
-    handle = ModelHandle(model_spec, adapter)
+    model_spec = handle.spec
     handle.check()
     err = Console(stderr=True)
     env = ToolEnv(workspace=ws, frontend=TerminalFrontend(yes, err), **limits)
@@ -115,14 +113,15 @@ def run_ask(
     max_tokens: int | None,
     temperature: float | None,
     timeout_s: float,
+    context: int | None = None,
 ) -> int:
     from punie.agent.engine import TurnSettings
+    from punie.agent.models import ModelHandle
 
     settings = TurnSettings(max_tokens=max_tokens, temperature=temperature)
+    handle = ModelHandle(model, adapter, context=context)
     try:
-        ended_by = asyncio.run(
-            _ask(prompt, model, adapter, yes, cwd, settings, {"timeout_s": timeout_s})
-        )
+        ended_by = asyncio.run(_ask(prompt, handle, yes, cwd, settings, {"timeout_s": timeout_s}))
     except KeyboardInterrupt:
         return 130
     return 0 if ended_by in ("answer", "max_tokens") else 1

@@ -6,6 +6,10 @@ from pathlib import Path
 
 import typer
 
+CONTEXT_HELP = (
+    "the model's context window in tokens (default: the model folder's config, "
+    "else what the server says, else 4096)"
+)
 MODEL_HELP = (
     "local | local:NAME | local:URL | ollama:NAME | a model folder or name "
     "(Punie starts mlx_lm.server for it on the first prompt)"
@@ -23,6 +27,7 @@ def register(app: typer.Typer) -> None:
         ),
         max_tokens: int | None = typer.Option(None, "--max-tokens", help="per model reply"),
         temperature: float | None = typer.Option(None, "--temperature"),
+        context: int | None = typer.Option(None, "--context", min=1, help=CONTEXT_HELP),
         command_timeout: float = typer.Option(120.0, "--command-timeout", help="seconds"),
         output_limit: int = typer.Option(64_000, "--output-limit", help="bytes of command output"),
     ) -> None:
@@ -34,6 +39,7 @@ def register(app: typer.Typer) -> None:
             adapter,
             max_tokens=max_tokens,
             temperature=temperature,
+            context=context,
             timeout_s=command_timeout,
             output_limit=output_limit,
         )
@@ -47,6 +53,7 @@ def register(app: typer.Typer) -> None:
         cwd: Path = typer.Option(Path("."), "--cwd", help="workspace (default: here)"),
         max_tokens: int | None = typer.Option(None, "--max-tokens"),
         temperature: float | None = typer.Option(None, "--temperature"),
+        context: int | None = typer.Option(None, "--context", min=1, help=CONTEXT_HELP),
         command_timeout: float = typer.Option(120.0, "--command-timeout"),
     ) -> None:
         """Ask the agent once, in this terminal, with local tools."""
@@ -61,6 +68,7 @@ def register(app: typer.Typer) -> None:
                 cwd=cwd,
                 max_tokens=max_tokens,
                 temperature=temperature,
+                context=context,
                 timeout_s=command_timeout,
             )
         )

@@ -47,7 +47,7 @@ class TurnResult:
     text: str  # the answer's text, for the terminal
     # Everything of this attempt, the partial run included (for traces and scoring).
     messages: list = field(default_factory=list)
-    ended_by: str = "answer"  # one of punie.evaluate.tasks.ENDINGS
+    ended_by: str = "answer"  # one of punie.evaluate.tasks.ENDINGS, or "context_full"
     usage: TurnUsage = TurnUsage()
     error: str = ""  # why the turn ended without an answer
 
@@ -61,6 +61,7 @@ def build_agent(tool_names: Iterable[str] | None = None) -> Any:
     `tool_names` offers only some of the agent tools (a task that offers fewer)."""
     from pydantic_ai import Agent
 
+    from punie.agent.context import ContextFit
     from punie.agent.recovery import TextToolCalls
 
     names = set(tool_names) if tool_names is not None else None
@@ -73,7 +74,9 @@ def build_agent(tool_names: Iterable[str] | None = None) -> Any:
         # keep a confused small model from looping on schema errors.
         retries=2,
         # Calls a local server returned as text run as calls (logged), not as an answer.
-        capabilities=[TextToolCalls()],
+        # A model from ModelHandle has a context budget: every request is fitted to
+        # its window (punie.agent.context).
+        capabilities=[TextToolCalls(), ContextFit()],
     )
 
 
@@ -100,6 +103,8 @@ async def run_turn(
     from pydantic_ai import Agent
     from pydantic_ai.exceptions import UnexpectedModelBehavior, UsageLimitExceeded
     from pydantic_ai.usage import UsageLimits
+
+    from punie.agent.context import ContextFull
 
     send = env.frontend.send
     texts: list[str] = []
@@ -139,6 +144,13 @@ async def run_turn(
         note = f"\n[punie: stopped, the model repeated itself: {exc}]"
         await send(update_agent_message_text(note))
         return _unanswered(run, history, "".join(texts) + note, "end_turn", "repeat_guard", exc)
+    except ContextFull as exc:
+        # Sending it anyway would have the server cut the prompt's start silently,
+        # the tool definitions first.
+        log.warning("turn ended: the request does not fit the context window: %s", exc)
+        note = f"\n[punie: stopped before sending: {exc}; start afresh (/clear) or raise --context]"
+        await send(update_agent_message_text(note))
+        return _unanswered(run, history, "".join(texts) + note, "end_turn", "context_full", exc)
     except UnexpectedModelBehavior as exc:
         # A small model that keeps emitting malformed tool calls: say so and end the
         # turn, rather than failing the whole prompt with an internal error.

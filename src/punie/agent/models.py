@@ -5,6 +5,10 @@ folder or name starts a managed mlx_lm.server (with `--adapter`) that stops when
 agent exits. `test-fake:FILE.py` is a TEST FAKE: it loads FILE and calls its
 `build_model()` to put a deterministic pydantic-ai model (e.g. `FunctionModel`)
 behind the real agent, so tests can drive `punie serve` over a real pipe.
+
+The opened model carries its context budget (`punie.agent.context`): the window from
+`punie.agent.window` and a token counter, the model folder's tokenizer when Punie has
+the folder (a managed server, or a folder given as the model), an estimate otherwise.
 """
 
 from __future__ import annotations
@@ -66,12 +70,21 @@ def openai_model(base_url: str, model_name: str) -> Any:
 class ModelHandle:
     """Opens the model once, on first use, and closes what it started on `aclose()`."""
 
-    def __init__(self, spec: str, adapter: Path | None = None):
+    def __init__(self, spec: str, adapter: Path | None = None, context: int | None = None):
         self.spec = spec
         self.adapter = adapter
+        self.context = context  # --context: the window, when the user says
+        self.budget: Any = None  # the opened model's ContextBudget
         self._model: Any = None
         self._opening: asyncio.Task | None = None
         self._stack = contextlib.AsyncExitStack()
+
+    @property
+    def context_window(self) -> int | None:
+        """The window in tokens when something says (not an assumed default)."""
+        if self.budget is not None and not self.budget.assumed:
+            return self.budget.window
+        return self.context
 
     def check(self) -> None:
         """Cheap validation at startup (no server started, no weights loaded)."""
@@ -108,8 +121,16 @@ class ModelHandle:
         return self._model
 
     async def _open(self) -> Any:
+        from punie.agent.context import BudgetedModel
+
+        model, folder, base_url, name = await self._open_model()
+        self.budget = await self._find_budget(folder, base_url, name)
+        return BudgetedModel(model, self.budget)
+
+    async def _open_model(self) -> tuple[Any, Path | None, str | None, str | None]:
+        """(pydantic-ai model, its folder if known, server URL, served name)."""
         if self.spec.startswith(TEST_FAKE_PREFIX):
-            return load_test_fake(self.spec[len(TEST_FAKE_PREFIX) :])
+            return load_test_fake(self.spec[len(TEST_FAKE_PREFIX) :]), None, None, None
         from punie import paths
         from punie.serve.endpoints import open_endpoint
 
@@ -122,7 +143,23 @@ class ModelHandle:
             )
         )
         log.info("model ready at %s as %s", endpoint.base_url, endpoint.model_name)
-        return openai_model(endpoint.base_url, endpoint.model_name)
+        model = openai_model(endpoint.base_url, endpoint.model_name)
+        return model, endpoint.model_path, endpoint.base_url, endpoint.model_name
+
+    async def _find_budget(self, folder: Path | None, base_url: str | None, name: str | None):
+        from punie.agent.context import ContextBudget, TokenCounter, tokenizer_counter
+        from punie.agent.window import find_window
+
+        # A server Punie manages is asked nothing: its folder says more than it would.
+        window = await find_window(self.context, folder, None if folder else base_url, name)
+        counter = (tokenizer_counter(folder) if folder else None) or TokenCounter()
+        log.info(
+            "context window %d tokens (%s); counting with %s",
+            window.tokens,
+            window.source,
+            counter.name if counter.exact else "an estimate (chars / 3)",
+        )
+        return ContextBudget(window.tokens, counter, window.source, window.assumed)
 
     async def aclose(self) -> None:
         if self._opening is not None and not self._opening.done():

@@ -81,6 +81,7 @@ def run(
     temperature: float | None,
     timeout_s: float,
     output_limit: int,
+    context: int | None = None,
 ) -> None:
     from punie.agent.acp_agent import PunieAgent
     from punie.agent.engine import TurnSettings
@@ -88,7 +89,7 @@ def run(
 
     proto_fd = reserve_stdout_for_protocol()
     log_file = setup_logging()
-    model = ModelHandle(model_spec, adapter)
+    model = ModelHandle(model_spec, adapter, context=context)
     model.check()
     agent = PunieAgent(
         model,

@@ -94,3 +94,37 @@ def test_the_memo_is_used_for_plain_tool_schemas():
     # Without it, a jsonschema call per tool call would cost the dataset check ~3x.
     assert _compiled.__wrapped__(json.dumps(LINE["function"]["parameters"]), True).memo == set()
     assert _compiled.__wrapped__(json.dumps(SCHEMAS[1]), True).memo is None
+
+
+def test_data_validation_the_scorer_and_the_agent_check_agree_on_3_0():
+    # Before this module, the dataset check accepted 3.0 as an integer and the scorer
+    # rejected it: one validator answers all three now.
+    from punie.data.checks import check_row
+    from punie.data.schema import tool_call
+    from punie.evaluate.scoring import Answer, score
+    from punie.evaluate.suite import Case
+
+    args = {"line": 3.0}
+    row = {
+        "messages": [
+            {"role": "user", "content": "go"},
+            {"role": "assistant", "content": "", "tool_calls": [tool_call("c1", "goto", args)]},
+            {"role": "tool", "tool_call_id": "c1", "content": "ok"},
+            {"role": "assistant", "content": "Done."},
+        ],
+        "tools": [LINE],
+    }
+    case = Case(
+        id="c",
+        category="t",
+        messages=[{"role": "user", "content": "go"}],
+        tools=[LINE],
+        expected_calls=[{"name": "goto", "arguments": {"line": [3]}}],
+    )
+    raw = '<tool_call>{"name": "goto", "arguments": {"line": 3.0}}</tool_call>'
+    verdicts = [
+        [p for p, _hint in check_row(row, "chat")],
+        [score(case, Answer(raw_text=raw)).detail],
+        argument_problems(LINE, args),
+    ]
+    assert all(len(v) == 1 and v[0].endswith("3.0 is not of type 'integer'") for v in verdicts)

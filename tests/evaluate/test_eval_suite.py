@@ -84,3 +84,48 @@ def test_cli_bad_suite_is_one_line_exit_2(tmp_path: Path):
     assert proc.stderr.strip().splitlines() == [
         f"error: {bad}:3: cases.0: Value error, expected call 'nosuch' is not among the tools offered (see docs/evaluate.md for the suite format)"
     ]
+
+
+HEADER = GOOD.replace("name: s\n", "name: s\ncompare: {read_file.path: path}\n")
+
+
+def test_the_headers_kinds_reach_each_call():
+    (call,) = parse_suite(HEADER).cases[0].expected_calls
+    assert call.compare == {"path": "path"}
+
+
+def test_a_calls_own_kind_overrides_the_header():
+    text = HEADER.replace(
+        "arguments: {path: README.md}}", "arguments: {path: README.md}, compare: {path: free}}"
+    )
+    (call,) = parse_suite(text).cases[0].expected_calls
+    assert call.compare == {"path": "free"}
+
+
+@pytest.mark.parametrize(
+    ("header", "msg"),
+    [
+        ("{read_file.paht: path}", "not an argument of an offered tool"),
+        ("{read_file: path}", "is not tool.argument"),
+        ("{read_file.path: fuzzy}", "'exact', 'path', 'free' or 'any'"),
+    ],
+)
+def test_a_bad_header_kind_is_an_error(header, msg):
+    with pytest.raises(PunieError, match=msg):
+        parse_suite(GOOD.replace("name: s\n", f"name: s\ncompare: {header}\n"), "x.yaml")
+
+
+def test_a_tool_whose_schema_is_not_json_schema_is_an_error():
+    text = GOOD.replace(
+        "tools: agent",
+        "tools: [{type: function, function: {name: read_file, parameters: {type: obj}}}]",
+    )
+    with pytest.raises(PunieError, match="tool 'read_file' parameters"):
+        parse_suite(text, "x.yaml")
+
+
+def test_the_tools_suite_declares_how_each_argument_compares():
+    # Paths as paths, commands and patterns exactly, a written file's content not at all.
+    compare = load_suite("tools").compare
+    assert compare["run_command.command"] == compare["search.pattern"] == "exact"
+    assert compare["read_file.path"] == "path" and compare["write_file.content"] == "any"

@@ -31,7 +31,6 @@ def _expected(call: dict[str, Any]) -> dict[str, Any]:
     elif name == "search":
         out["arguments"] = {"pattern": [args["pattern"]]}
         out["arguments"]["path"] = [args["path"]] if "path" in args else [None, "."]
-        out["ignore_case"] = ["pattern"]
     else:
         out["arguments"] = {k: [v] for k, v in args.items()}
     return out
@@ -51,6 +50,21 @@ def _case(c: dict[str, Any]) -> dict[str, Any]:
     return case
 
 
+# How the tools suite compares each argument: paths as paths (`./src/` is `src`),
+# commands and regex patterns exactly (the tool would run or search something else),
+# and a written file's content not at all (the prompt describes it without spelling it
+# out; the schema still requires a string).
+TOOL_COMPARE = {
+    "read_file.path": "path",
+    "write_file.path": "path",
+    "write_file.content": "any",
+    "list_dir.path": "path",
+    "search.pattern": "exact",
+    "search.path": "path",
+    "run_command.command": "exact",
+}
+
+
 def tools_suite(n: int = 36, seed: int = 0) -> dict[str, Any]:
     from punie.data.gen_tools import heldout_tool_cases
 
@@ -59,6 +73,7 @@ def tools_suite(n: int = 36, seed: int = 0) -> dict[str, Any]:
         "name": "tools",
         "description": "Punie's agent tools: held-out phrasings and values; one expected turn per case.",
         "max_tokens": 96,
+        "compare": TOOL_COMPARE,
         "cases": [_case(c) for c in cases],
     }
 

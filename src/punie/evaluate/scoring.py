@@ -1,9 +1,13 @@
 """Scoring one model answer against one case: pure functions, no I/O.
 
 Tool calls are matched like the Berkeley Function Calling Leaderboard's AST
-checker: the function name, required arguments present, no unknown arguments,
-JSON types, and each value among the case's acceptable values after
-normalisation; several expected calls match in any order.
+checker: the function name; the arguments valid under the tool's JSON schema (by
+`punie.schema_check`, the check the data validator and the agent use: required
+ones present, no unknown ones, an int never 3.0 or true); each value among the
+case's acceptable values, compared as the suite declares that argument (exact, as
+a path, as BFCL's free text, or any; nested objects key by key); and an argument
+the expected answer does not name left at its schema default. Several expected
+calls match in any order.
 
 The calls are what mlx_lm.server would have delivered: when the RAW generated text
 is known, it is read by `punie.toolcalls.ServerParser`, with the tool parser the
@@ -18,10 +22,12 @@ with no calls is the tell of a dropped one.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from punie.evaluate.suite import Case
+from punie import schema_check
+from punie.evaluate.suite import ArgKind, Case, acceptable
 from punie.toolcalls import (
     DEFAULT_FORMAT,
     START_MARKERS,
@@ -86,70 +92,121 @@ def calls_from_answer(answer: Answer, tools: list[dict] | None = None) -> Delive
 
 # -- argument checking (BFCL-style) ------------------------------------------------
 
-_JSON_TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,),
-    "integer": (int,),
-    "number": (int, float),
-    "boolean": (bool,),
-    "array": (list,),
-    "object": (dict,),
-}
+# BFCL's free-text form (its AST checker's `standardize_string`): these characters and
+# case do not count, and single quotes read as double ones.
+_FREE_TEXT_NOISE = re.compile(r"[\s,./\-_*^]")
 
 
-def type_ok(value: Any, json_type: str | None) -> bool:
-    if json_type is None or json_type not in _JSON_TYPES:
-        return True
-    if isinstance(value, bool) and json_type in ("integer", "number"):
-        return False
-    return isinstance(value, _JSON_TYPES[json_type])
+def free_text(value: str) -> str:
+    return _FREE_TEXT_NOISE.sub("", value).lower().replace("'", '"')
 
 
-def normalise(value: Any, ignore_case: bool = False) -> Any:
+def path_form(value: str) -> str:
     """Strip whitespace, a leading `./` and a trailing `/` (so `./src/`, `src/` and
-    `src` agree; `./` and `.` agree); optionally fold case."""
-    if isinstance(value, str):
-        v = value.strip()
-        while v.startswith("./") and len(v) > 2:
-            v = v[2:]
-        if v in ("./", ""):
-            v = "." if v == "./" else v
-        if len(v) > 1 and v.endswith("/"):
-            v = v.rstrip("/") or "/"
-        return v.casefold() if ignore_case else v
-    if isinstance(value, list):
-        return [normalise(v, ignore_case) for v in value]
-    if isinstance(value, dict):
-        return {k: normalise(v, ignore_case) for k, v in value.items()}
-    return value
+    `src` agree; `./` and `.` agree)."""
+    v = value.strip()
+    while v.startswith("./") and len(v) > 2:
+        v = v[2:]
+    if v == "./":
+        return "."
+    if len(v) > 1 and v.endswith("/"):
+        v = v.rstrip("/") or "/"
+    return v
+
+
+def same(got: Any, want: Any, kind: ArgKind) -> bool:
+    """One scalar against one acceptable value. JSON's true is no 1 (Python's is)."""
+    if kind == "any":
+        return True
+    if isinstance(got, bool) or isinstance(want, bool):
+        return type(got) is type(want) and got == want
+    if isinstance(got, str) and isinstance(want, str):
+        if kind == "free":
+            return free_text(got) == free_text(want)
+        if kind == "path":
+            return path_form(got) == path_form(want)
+    return got == want  # for numbers 5 == 5.0: an int is a number
+
+
+Path = tuple[str | int, ...]  # an argument's place: keys and list indices
+
+
+def _show(path: Path) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+
+
+def _kind(kinds: dict[str, ArgKind], path: Path) -> ArgKind:
+    """The declared kind of the deepest declared prefix of `path` (indices skipped)."""
+    keys = [p for p in path if isinstance(p, str)]
+    for n in range(len(keys), 0, -1):
+        kind = kinds.get(".".join(keys[:n]))
+        if kind:
+            return kind
+    return "exact"
+
+
+def _value(got: Any, want: Any, schema: Any, kinds: dict, path: Path) -> str | None:
+    """None when `got` is the acceptable value `want`, else why not."""
+    schema = schema if isinstance(schema, dict) else {}
+    kind = _kind(kinds, path)
+    if kind == "any":
+        return None
+    if isinstance(want, dict):
+        if not isinstance(got, dict):
+            return f"{_show(path)}={got!r} is not an object"
+        listed = {k: v if isinstance(v, list) else [v] for k, v in want.items()}
+        return _object(got, listed, schema.get("properties") or {}, kinds, path)
+    if isinstance(want, list):
+        if not isinstance(got, list) or len(got) != len(want):
+            return f"{_show(path)}={got!r}, expected {want!r}"
+        for i, (g, w) in enumerate(zip(got, want, strict=True)):
+            reason = _value(g, w, schema.get("items"), kinds, (*path, i))
+            if reason:
+                return reason
+        return None
+    return None if same(got, want, kind) else f"{_show(path)}={got!r}, expected {want!r}"
+
+
+def _object(got: dict, want: dict[str, list], props: dict, kinds: dict, path: Path) -> str | None:
+    """Key by key: each expected key among its acceptable values (`null`: may be
+    absent); each other key of `got` at its schema default or of kind `any`."""
+    for key, options in want.items():
+        where = (*path, key)
+        if key not in got:
+            if None in options:
+                continue
+            return f"argument {_show(where)!r} missing"
+        present = [o for o in options if o is not None]
+        reasons = [_value(got[key], o, props.get(key), kinds, where) for o in present]
+        if None not in reasons:
+            if len(present) == 1 and isinstance(present[0], dict | list):
+                return reasons[0]  # the nested reason says more than "not in"
+            return f"{_show(where)}={got[key]!r} not in {present!r}"
+    for key in [k for k in got if k not in want]:
+        where = (*path, key)
+        kind = _kind(kinds, where)
+        sub = props.get(key) if isinstance(props.get(key), dict) else {}
+        at_default = "default" in sub and (
+            _value(got[key], acceptable(sub["default"]), sub, kinds, where) is None
+        )
+        if kind == "any" or at_default:
+            continue
+        default = f" nor its default {sub['default']!r}" if "default" in sub else ""
+        return f"{_show(where)}={got[key]!r} is not in the expected answer{default}"
+    return None
 
 
 def check_call(call: Call, expected, spec: dict[str, Any] | None) -> str | None:
     """None when `call` matches `expected` (an ExpectedCall), else why not."""
     if call.name != expected.name:
         return f"called {call.name}, expected {expected.name}"
-    params = (spec or {}).get("parameters", {})
-    props: dict[str, Any] = params.get("properties", {})
-    required = set(params.get("required", []))
-    for name in sorted(required):
-        if name not in call.arguments:
-            return f"{call.name}: required argument {name!r} missing"
-    if props:
-        unknown = sorted(set(call.arguments) - set(props))
-        if unknown:
-            return f"{call.name}: unknown argument(s) {', '.join(map(repr, unknown))}"
-    for name, value in call.arguments.items():
-        if not type_ok(value, props.get(name, {}).get("type")):
-            return f"{call.name}: {name!r} should be {props[name]['type']}, got {value!r}"
-    for name, acceptable in expected.arguments.items():
-        if name not in call.arguments:
-            if None in acceptable:
-                continue
-            return f"{call.name}: argument {name!r} missing"
-        fold = name in expected.ignore_case
-        got = normalise(call.arguments[name], fold)
-        if not any(got == normalise(a, fold) for a in acceptable if a is not None):
-            return f"{call.name}: {name}={call.arguments[name]!r} not in {acceptable!r}"
-    return None
+    params = (spec or {}).get("parameters") or {}
+    problems = schema_check.problems(call.arguments, params, where=call.name)
+    if problems:
+        return problems[0]
+    props = params.get("properties") or {}
+    reason = _object(call.arguments, expected.arguments, props, expected.compare, ())
+    return f"{call.name}: {reason}" if reason else None
 
 
 def match_calls(calls: list[Call], case: Case) -> tuple[str | None, str]:

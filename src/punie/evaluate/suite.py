@@ -8,10 +8,27 @@ A case is one chat request plus what a correct answer looks like:
       tools: agent                 # Punie's AGENT_TOOLS; or a list of OpenAI specs; or none
       expected_calls:              # the calls (any order) a correct answer makes...
         - name: read_file
-          arguments: {path: [README.md, ./README.md]}   # acceptable values
+          arguments: {path: [README.md, docs/README.md]}   # acceptable values
+          compare: {path: path}    # optional: this call's own comparison kinds
       # ...or `no_call: true`, and/or keywords that must / must not appear:
       keywords: [decorator, [wraps, functools.wraps]]   # an inner list = alternatives
       forbidden: [I cannot]
+
+How each argument is compared is declared, once per suite in its header
+(`compare: {read_file.path: path, run_command.command: exact}`) and per call where a
+case differs; an argument declared nowhere is `exact`. The kinds (see `ArgKind`):
+
+- `exact`: equal JSON values (an int equals the same float: an int is a number).
+- `path`: strings compared as paths: surrounding spaces, a leading `./` and a
+  trailing `/` dropped (`./src/` is `src`); case kept.
+- `free`: free text, as BFCL compares it: case, whitespace and `,./-_*^` ignored.
+- `any`: any value the tool's schema accepts, and the argument may be left out.
+
+A nested object is compared key by key: its acceptable value is a mapping of each
+key to its acceptable values (`{mode: [r, rb], encoding: [utf-8, null]}`), and a
+nested key's kind is declared by its dotted path (`open.options.mode: free`). An
+argument the call gives but the expected answer does not name must equal its
+schema `default` or be of kind `any`.
 
 Built-in suites live beside this module in `suites/NAME.yaml`.
 """
@@ -25,6 +42,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from punie import schema_check
 from punie.errors import PunieError
 from punie.toolspec import AGENT_TOOLS
 
@@ -33,6 +51,7 @@ if TYPE_CHECKING:
 
 SUITES_DIR = Path(__file__).parent / "suites"
 OPTIONAL = None  # an acceptable value meaning "the argument may be left out" (BFCL's "")
+ArgKind = Literal["exact", "path", "free", "any"]
 
 
 def check_roles(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -50,8 +69,9 @@ class ExpectedCall(BaseModel):
     # Each argument: the list of acceptable values; a `null` in the list means the
     # argument may also be absent.
     arguments: dict[str, list[Any]] = Field(default_factory=dict)
-    # Arguments compared without regard to case (patterns, prose); paths stay exact.
-    ignore_case: list[str] = Field(default_factory=list)
+    # Argument (dotted for a nested key) -> how it is compared; the suite's header
+    # kinds for this tool are merged in when the suite loads, the call's own win.
+    compare: dict[str, ArgKind] = Field(default_factory=dict)
 
     @field_validator("arguments", mode="before")
     @classmethod
@@ -59,6 +79,16 @@ class ExpectedCall(BaseModel):
         if isinstance(value, dict):
             return {k: v if isinstance(v, list) else [v] for k, v in value.items()}
         return value
+
+
+def acceptable(value: Any) -> Any:
+    """One literal value in the acceptable-values form, so it is the only answer:
+    each nested key of an object becomes a one-element list of its own value."""
+    if isinstance(value, dict):
+        return {k: [acceptable(v)] for k, v in value.items()}
+    if isinstance(value, list):
+        return [acceptable(v) for v in value]
+    return value
 
 
 class Case(BaseModel):
@@ -98,6 +128,16 @@ class Case(BaseModel):
         for call in self.expected_calls:
             if call.name not in names:
                 raise ValueError(f"expected call {call.name!r} is not among the tools offered")
+            props = (self.tool_spec(call.name).get("parameters") or {}).get("properties")
+            for arg in call.compare:
+                if props is not None and arg.split(".")[0] not in props:
+                    raise ValueError(f"compare names {arg!r}, not an argument of {call.name}")
+        for tool in self.tools:
+            fn = tool.get("function") or {}
+            try:
+                schema_check.checker_for(fn.get("parameters"))
+            except schema_check.SchemaInvalid as exc:
+                raise ValueError(f"tool {fn.get('name')!r} parameters: {exc}") from None
         return self
 
     @property
@@ -138,8 +178,42 @@ class Suite(SuiteBase):
     name: str
     description: str = ""
     max_tokens: int = 128
+    # `tool.argument` (dotted deeper for a nested key) -> how it is compared, for
+    # every case; a call's own `compare` overrides it (see the module doc).
+    compare: dict[str, ArgKind] = Field(default_factory=dict)
     cases: list[Case] = Field(min_length=1)
     source: str | None = None  # the file it came from, for messages
+
+    @field_validator("compare")
+    @classmethod
+    def _dotted(cls, value: dict[str, ArgKind]) -> dict[str, ArgKind]:
+        for key in value:
+            if len(key.split(".")) < 2 or "" in key.split("."):
+                raise ValueError(f"compare key {key!r} is not tool.argument")
+        return value
+
+    @model_validator(mode="after")
+    def _header_kinds(self) -> Suite:
+        """Every header key names an offered tool's argument; its kind reaches the calls."""
+        specs = {t["function"]["name"]: t["function"] for c in self.cases for t in c.tools}
+        for key in self.compare:
+            tool, arg = key.split(".")[:2]
+            props = (specs.get(tool, {}).get("parameters") or {}).get("properties")
+            if tool not in specs or (props is not None and arg not in props):
+                raise ValueError(f"compare names {key!r}, not an argument of an offered tool")
+        if self.compare:
+            cases = [_with_header(c, self.compare) for c in self.cases]
+            object.__setattr__(self, "cases", cases)  # frozen: set once, while validating
+        return self
+
+
+def _with_header(case: Case, header: dict[str, ArgKind]) -> Case:
+    calls = []
+    for call in case.expected_calls:
+        prefix = call.name + "."
+        mine = {k[len(prefix) :]: v for k, v in header.items() if k.startswith(prefix)}
+        calls.append(call.model_copy(update={"compare": {**mine, **call.compare}}))
+    return case.model_copy(update={"expected_calls": calls}) if calls else case
 
 
 def builtin_suites() -> list[str]:

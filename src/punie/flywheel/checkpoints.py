@@ -52,8 +52,11 @@ def valid_suite(data: Path, max_tokens: int = 48, limit: int = 0):
 
 
 def _args(raw: Any) -> dict[str, list[Any]]:
+    from punie.evaluate.suite import acceptable
+
     args = json.loads(raw) if isinstance(raw, str) else dict(raw)
-    return {k: [v] for k, v in args.items()}
+    # The row's own value is the one answer; a nested object is compared key by key.
+    return {k: [acceptable(v)] for k, v in args.items()}
 
 
 def candidates(run_dir: Path) -> list[tuple[str, Path]]:

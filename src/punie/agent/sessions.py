@@ -184,8 +184,10 @@ def _request_updates(m: Any, ids: dict[str, str]) -> list[Any]:
         if isinstance(p, UserPromptPart) and isinstance(p.content, str):
             out.append(update_user_message_text(p.content))
         elif isinstance(p, ToolReturnPart) and p.tool_call_id in ids:
+            # A retry or a failure is a return part too (pydantic-ai 2), told by its outcome.
+            ok = getattr(p, "outcome", "success") == "success"
             text = p.model_response_str()
-            out.append(_result(ids.pop(p.tool_call_id), "completed", text))
+            out.append(_result(ids.pop(p.tool_call_id), "completed" if ok else "failed", text))
         elif isinstance(p, RetryPromptPart) and p.tool_call_id in ids:
             out.append(_result(ids.pop(p.tool_call_id), "failed", p.model_response()))
     return out

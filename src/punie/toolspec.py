@@ -32,16 +32,25 @@ WRITE_FILE = _tool(
     ["path", "content"],
 )
 # Named as ACP's own diff fields (oldText/newText) beside Punie's `path`; replace_all as
-# in Claude Code's Edit. Exact match only: the agent answers a miss with the closest
-# region of the file, so the model can copy the real text and retry.
+# in Claude Code's Edit. The description is short because Punie's chat template lists
+# every tool in every prompt (each token costs on a 2-core CPU) and shows no parameter
+# descriptions; servers that render the whole schema show those. A miss is answered with
+# the closest region of the file, so the model can copy the real text and retry.
 EDIT_FILE = _tool(
     "edit_file",
-    "Replace exact text in a workspace file (old_text must occur once, or set replace_all).",
+    "Replace exact text in a file.",
     {
         "path": _STR,
-        "old_text": _STR,
-        "new_text": _STR,
-        "replace_all": {"type": "boolean", "default": False},
+        "old_text": {
+            "type": "string",
+            "description": "the exact text to replace; it must occur once unless replace_all",
+        },
+        "new_text": {"type": "string", "description": "the text to put in its place"},
+        "replace_all": {
+            "type": "boolean",
+            "default": False,
+            "description": "replace every occurrence of old_text",
+        },
     },
     ["path", "old_text", "new_text"],
 )

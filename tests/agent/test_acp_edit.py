@@ -35,7 +35,7 @@ async def test_an_edit_carries_its_diff_in_the_tool_call_and_the_permission_requ
     ((asked, _),) = client.permission_requests
     assert _diff(asked.content) == want
     assert _diff(client.of("tool_call_update")[-1].content) == want
-    assert _told(client) == ["edited app.ini: 1 replacement (line 1)"]
+    assert _told(client) == ["edited app.ini at line 1"]
 
 
 async def test_a_write_carries_its_diff_in_the_tool_call_and_the_permission_request(
@@ -63,7 +63,7 @@ async def test_a_missed_edit_names_the_closest_region_and_changes_nothing(tmp_pa
         await ask(conn, sid, _edit("svc.cfg", "port=8000\nworkers=2", "port = 9000\nworkers = 4"))
         assert (ws / "svc.cfg").read_text() == body
     (told,) = _told(client)
-    assert told.startswith("error: old_text was not found in svc.cfg")
+    assert told.startswith("error: old_text not found in svc.cfg")
     assert "the closest text is at lines 3-4:\nport = 8000\nworkers = 2\n" in told
     assert "write_file" not in told  # one miss is not yet a reason to rewrite the file
     assert client.final_statuses() == ["failed"]
@@ -102,7 +102,7 @@ async def test_replace_all_replaces_every_occurrence(tmp_path, client):
         (ws / "m.py").write_text("x = 1\ny = 2\nx = 1\n")
         await ask(conn, sid, _edit("m.py", "x = 1", "x = 3", replace_all=True))
         assert (ws / "m.py").read_text() == "x = 3\ny = 2\nx = 3\n"
-    assert _told(client) == ["edited m.py: 2 replacements (lines 1, 3)"]
+    assert _told(client) == ["edited m.py: 2 replacements, at lines 1, 3"]
 
 
 async def test_an_edited_0755_file_stays_0755(tmp_path, client):

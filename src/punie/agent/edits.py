@@ -78,9 +78,8 @@ def _no_match(text: str, old: str, path: str) -> EditError:
         body = body[:MAX_HINT_CHARS] + "[...]\n"
     body = body if body.endswith("\n") else body + "\n"
     return EditError(
-        f"old_text was not found in {path}; the closest text is at {_span(first, last)}:\n"
-        f"{body}"
-        "Copy old_text exactly from the file and retry."
+        f"old_text not found in {path}; the closest text is at {_span(first, last)}:\n"
+        f"{body}Copy old_text exactly from it."
     )
 
 

@@ -136,8 +136,10 @@ async def edit_change(env: ToolEnv, args: dict[str, Any], text: str | None = Non
     except EditError as exc:
         raise _failed(env, path, target, str(exc)) from None
     where = ", ".join(map(str, edit.lines[:10])) + (", ..." if len(edit.lines) > 10 else "")
-    plural = "s" if edit.count > 1 else ""
-    told = f"edited {path}: {edit.count} replacement{plural} (line{plural} {where})"
+    if edit.count == 1:
+        told = f"edited {path} at line {where}"
+    else:
+        told = f"edited {path}: {edit.count} replacements, at lines {where}"
     return FileChange(target, text, edit.new_text, told)
 
 

@@ -96,14 +96,73 @@ def test_tool_results_equal_a_rerun_of_execute(tmp_path):
             assert [m["content"] for m in msgs if m["role"] == "tool"] == again
 
 
+def _calls(row) -> list[tuple[str, dict]]:
+    return [
+        (c["function"]["name"], json.loads(c["function"]["arguments"]))
+        for m in row["messages"]
+        for c in m.get("tool_calls") or ()
+    ]
+
+
+def _results(row) -> list[str]:
+    return [m["content"] for m in row["messages"] if m["role"] == "tool"]
+
+
 def test_a_recovery_trace_holds_a_real_error_then_a_successful_call(train_rows):
     recoveries = [r for r in train_rows if r["category"] == "recovery"]
     assert len(recoveries) >= 10
     for r in recoveries:
-        results = [m["content"] for m in r["messages"] if m["role"] == "tool"]
-        assert results[0].startswith("error: ") and "no such file" in results[0]
+        results = _results(r)
+        assert results[0].startswith("error: ")
+        assert "no such file" in results[0] or "old_text not found" in results[0]
         assert not results[-1].startswith("error")
         assert r["messages"][-1]["content"]
+
+
+def test_an_edit_recovery_retries_with_the_text_its_miss_named(train_rows):
+    retries = [
+        r for r in train_rows if r["category"] == "recovery" and _calls(r)[0][0] == "edit_file"
+    ]
+    assert len(retries) >= 3
+    for r in retries:
+        (_, miss), (name, retry) = _calls(r)
+        first, second = _results(r)
+        assert name == "edit_file" and miss["old_text"] != retry["old_text"]
+        hint = first.split(":\n", 1)[1].splitlines()
+        assert retry["old_text"] in hint, first  # the retry copies the named region
+        assert second == f"edited {retry['path']} at line 1"
+
+
+def test_edit_traces_edit_with_edit_file_mostly_and_stay_a_small_share(train_rows):
+    edits = [r for r in train_rows if r["category"] == "edit_file"]
+    last = [_calls(r)[-1][0] for r in edits]
+    assert set(last) == {"edit_file", "write_file"}
+    assert last.count("edit_file") > last.count("write_file")
+    with_edit = [r for r in train_rows if "edit_file" in {n for n, _ in _calls(r)}]
+    assert len(with_edit) < 0.12 * len(train_rows)
+
+
+def test_edit_plans_really_edit_their_workspace(tmp_path):
+    # Every way: read+edit_file, read+write_file, and a missed edit_file then its retry.
+    rng = random.Random(3)
+    ws, pr = WS_POOLS["train"], PROMPT_POOLS["train"]
+    ways: set[tuple[str, ...]] = set()
+    with fixed_env():
+        for i in range(40):
+            plan = BUILDERS["edit_file" if i % 2 else "recovery"](rng, ws, pr)
+            if plan.steps[-1][0] not in ("edit_file", "write_file"):
+                continue  # a recovery that is not an edit
+            ways.add(tuple(name for name, _ in plan.steps))
+            root = tmp_path / f"w{i}"
+            msgs = asyncio.run(play(plan, root))
+            ((path, wants),) = plan.checks["files_contain"].items()
+            assert all(w in (root / path).read_text() for w in wants), (plan.prompt, msgs)
+            assert not _results({"messages": msgs})[-1].startswith("error")
+    assert ways == {
+        ("read_file", "edit_file"),
+        ("read_file", "write_file"),
+        ("edit_file", "edit_file"),
+    }
 
 
 def test_generation_is_deterministic_and_ignores_the_cwd(tmp_path, monkeypatch):

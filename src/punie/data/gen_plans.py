@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from punie.data.gen_edits import draw_edit
 from punie.data.gen_task_prompts import Prompts
 from punie.data.gen_workspaces import WsVocab
 
@@ -233,21 +234,13 @@ def write_file(rng: random.Random, ws: WsVocab, pr: Prompts) -> Plan:
 
 
 def edit_file(rng: random.Random, ws: WsVocab, pr: Prompts) -> Plan:
-    (key, old, new), (other, oval, _) = rng.sample(ws.settings, 2)
-    path = f"{rng.choice(ws.dirs)}/{rng.choice(ws.settings_files)}"
-    before = f"{key} = {old}\n{other} = {oval}\n"
-    after = before.replace(f"{key} = {old}", f"{key} = {new}")
-    return Plan(
-        "edit_file",
-        {path: before},
-        rng.choice(pr.edit).format(path=path, key=key, old=old, new=new),
-        (("read_file", {"path": path}), ("write_file", {"path": path, "content": after})),
-        lambda r: f"Done: `{key} = {new}`.",
-        {
-            "files_contain": {path: [f"{key} = {new}", f"{other} = {oval}"]},
-            "called": ["write_file"],
-        },
-    )
+    e = draw_edit(rng, ws, pr)
+    # Two in three edit with edit_file, one rewrites the file. The way comes from the
+    # drawn values, not from `rng`: the task suites built from these plans keep their
+    # draws, and so do the training rows drawn after this one.
+    way = random.Random(f"{e.path}|{e.prompt}").randrange(3)
+    steps = e.read_write() if way == 2 else e.read_edit()
+    return Plan("edit_file", {e.path: e.before}, e.prompt, steps, e.answer, e.checks)
 
 
 def multi_step(rng: random.Random, ws: WsVocab, pr: Prompts) -> Plan:
@@ -298,8 +291,13 @@ def multi_step(rng: random.Random, ws: WsVocab, pr: Prompts) -> Plan:
 
 
 def recovery(rng: random.Random, ws: WsVocab, pr: Prompts) -> Plan:
-    """A first call that fails for real (wrong name), then the way to the right file."""
-    if rng.random() < 0.5:
+    """A first call that fails for real (a wrong name, a wrong old_text), then the way
+    to the right file or the right edit."""
+    way = rng.random()
+    if way > 2 / 3:
+        e = draw_edit(rng, ws, pr)
+        return Plan("recovery", {e.path: e.before}, e.prompt, e.miss_retry(rng), e.answer, e.checks)
+    if way < 1 / 3:
         folder = rng.choice(ws.dirs)
         path, _, content = _text(rng, ws, folder)
         stem, _, suffix = path.rpartition(".")

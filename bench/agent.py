@@ -7,10 +7,14 @@ and the agent's updates. Both sides are timed in this one run:
 
   direct  streamed HTTP requests to the stub (httpx, keep-alive), read to the end
   engine  the same turn in-process (pydantic-ai + OpenAI client, no ACP): the split
+          (with the context budget, as `punie serve` has it)
   agent   prompts to `punie serve --model local:STUB_URL` over ACP (the SDK's
           client on a real pipe), each in a fresh session, until `end_turn`
 
 The three are interleaved in rounds so a shared machine's load hits them alike.
+Last, the context budget's own cost on a long history: fitting a 60-turn history
+the first time (every part tokenized) and again (counts cached, as on every later
+request of a session).
 
 Usage: .venv/bin/python bench/agent.py [--turns 50]
 """
@@ -65,12 +69,15 @@ async def _stub_server(port_file: Path) -> None:
                         length = int(line.split(":", 1)[1])
                 if length:
                     await reader.readexactly(length)
+                status = "200 OK"
                 if method == "GET" and path.endswith("/models"):
                     payload, ctype = models.encode(), "application/json"
-                else:
+                elif path.endswith("/chat/completions"):
                     payload, ctype = body, "text/event-stream"
+                else:  # the agent's context-window probes: a server without them
+                    status, payload, ctype = "404 Not Found", b"not found", "text/plain"
                 writer.write(
-                    f"HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\n"
+                    f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\n"
                     f"Content-Length: {len(payload)}\r\n\r\n".encode()
                     + payload
                 )
@@ -105,6 +112,7 @@ async def bench(
     from acp import spawn_agent_process, text_block
     from acp.schema import ClientCapabilities, FileSystemCapabilities
 
+    from punie.agent.context import BudgetedModel, ContextBudget, TokenCounter
     from punie.agent.engine import build_agent, run_turn
     from punie.agent.models import openai_model
     from punie.agent.tools import ToolEnv
@@ -125,7 +133,8 @@ async def bench(
         "stream": True,
         "messages": [{"role": "user", "content": "hello"}],
     }
-    model, agent = openai_model(base_url, "stub-model"), build_agent()
+    budget = ContextBudget(4096, TokenCounter(), "bench")
+    model, agent = BudgetedModel(openai_model(base_url, "stub-model"), budget), build_agent()
     env = ToolEnv(workspace=Workspace.at(workdir), frontend=Discard())
     times: dict[str, list[float]] = {"direct": [], "engine": [], "agent": []}
     # CPU seconds per way; for ACP, the agent process and this (client) process apart.
@@ -197,6 +206,40 @@ async def bench(
     return times
 
 
+def fit_cost(turns: int = 60, repeats: int = 20) -> tuple[float, float]:
+    """ms to fit a long history: the first time, then the median of later times."""
+    from pydantic_ai.messages import (
+        ModelRequest,
+        ModelResponse,
+        TextPart,
+        ToolCallPart,
+        ToolReturnPart,
+        UserPromptPart,
+    )
+
+    from punie.agent.context import ContextBudget, TokenCounter, fit_messages
+
+    history: list = []
+    for i in range(turns):
+        history += [
+            ModelRequest([UserPromptPart(f"question {i} " * 20)]),
+            ModelResponse([ToolCallPart("read_file", {"path": f"f{i}.py"}, tool_call_id=f"c{i}")]),
+            ModelRequest([ToolReturnPart("read_file", f"line {i}\n" * 200, tool_call_id=f"c{i}")]),
+            ModelResponse([TextPart(f"answer {i} " * 30)]),
+        ]
+    history.append(ModelRequest([UserPromptPart("now")]))
+    budget = ContextBudget(32768, TokenCounter(), "bench")
+    t0 = time.perf_counter()
+    fit_messages(history, 600, 32768 - 1024, budget)
+    first = time.perf_counter() - t0
+    again = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fit_messages(history, 600, 32768 - 1024, budget)
+        again.append(time.perf_counter() - t0)
+    return 1000 * first, 1000 * statistics.median(again)
+
+
 def _child_cpu(pid: int) -> float:
     """user+system CPU seconds of a process, from /proc (Linux)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -246,6 +289,11 @@ def main() -> None:
     )
     print(f"per-turn overhead: median {a50 - d50:.2f} ms ({a50 / d50:.1f}x the direct call)")
     print(f"target < 10 ms median: {'met' if a50 - d50 < 10 else 'NOT met'}")
+    first, again = fit_cost()
+    print(
+        f"context budget on a 60-turn history (estimate counter): {first:.2f} ms the first "
+        f"time, {again:.2f} ms again (cached)"
+    )
 
 
 if __name__ == "__main__":

@@ -114,7 +114,7 @@ class Session:
     turn: asyncio.Task | None = None
     cancel_requested: bool = False
     created_at: str = field(default_factory=sessions.now)
-    mcp: mcp.McpServers = field(default_factory=mcp.McpServers)
+    servers: mcp.McpServers = field(default_factory=mcp.McpServers)  # its MCP servers
 
     def saved(self) -> sessions.SavedSession:
         return sessions.SavedSession(
@@ -163,7 +163,7 @@ class PunieAgent:
                 prompt_capabilities=PromptCapabilities(
                     image=False, audio=False, embedded_context=True
                 ),
-                # stdio servers are always supported (the spec requires it); these two not.
+                # stdio always (the spec requires it); http and sse as punie.agent.mcp says.
                 mcp_capabilities=McpCapabilities(http=mcp.SUPPORTS_HTTP, sse=mcp.SUPPORTS_SSE),
             ),
             auth_methods=[],
@@ -189,7 +189,7 @@ class PunieAgent:
         except sessions.SessionError as exc:
             raise RequestError.invalid_params({"sessionId": str(exc)}) from None
         if old is not None:  # loaded again: the saved file is the whole state
-            await old.mcp.aclose()
+            await old.servers.aclose()
         s = await self._open(session_id, ws, mcp_servers)
         s.history, s.created_at = saved.history, saved.created_at
         # The spec's order for session/load: the whole conversation, then the response.
@@ -233,20 +233,20 @@ class PunieAgent:
             **self.tool_limits,
         )
         servers = await mcp.start(mcp_servers, str(ws.root), sid)
-        s = self.sessions[sid] = Session(sid, env, mcp=servers)
+        s = self.sessions[sid] = Session(sid, env, servers=servers)
         return s
 
     async def _announce(self, s: Session) -> None:
         """After a session/new or session/load response: the commands, and what did not start."""
         await self._advertise_commands(s.id)
-        for line in s.mcp.failures:
+        for line in s.servers.failures:
             with contextlib.suppress(Exception):
                 await s.env.frontend.send(update_agent_message_text(f"[punie: {line}]\n"))
 
     async def aclose(self) -> None:
         """The connection is closing: stop every session's MCP servers."""
         for s in list(self.sessions.values()):
-            await s.mcp.aclose()
+            await s.servers.aclose()
 
     async def _save(self, s: Session) -> None:
         try:
@@ -325,7 +325,7 @@ class PunieAgent:
             self._agent = build_agent()
         try:
             result = await run_turn(
-                self._agent, model, s.env, s.history, text, self.settings, s.mcp.toolsets
+                self._agent, model, s.env, s.history, text, self.settings, s.servers.toolsets
             )
         except (asyncio.CancelledError, RequestError):
             raise

@@ -307,7 +307,7 @@ def recovery(rng: random.Random, ws: WsVocab, pr: Prompts) -> Plan:
             {path: content, **_decoy(rng, ws, folder)},
             rng.choice(pr.read_text).format(path=wrong),
             # Two calls, not three (list, then read the right file): with a third the
-            # row passes the demo's 320-token cap. The answer names the file to open.
+            # row passes the demo's token cap. The answer names the file to open.
             (("read_file", {"path": wrong}), ("list_dir", {"path": folder})),
             lambda r: f"There is no `{wrong}`; `{folder}` has {_join(_names(r[-1]))}.",
             {"answer_contains": [path.rsplit("/", 1)[1]]},

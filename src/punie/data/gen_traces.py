@@ -46,7 +46,7 @@ TRAIN_MIX = {
     "no_tool": 20,
     "other_tools": 5,
 }
-# Two- and three-call traces could pass the demo's 320-token cap with a system turn:
+# Two- and three-call traces could pass the demo's token cap with a system turn:
 # the agent's one-line prompt is left out of these rows (the other rows carry it).
 NO_SYSTEM = {"recovery", "edit_file", "multi_step"}
 # valid/test rows come from the DEV pool, which has no synthetic-tool vocabulary.

@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.punie-installed
 
-.PHONY: demo test lint venv clean
+.PHONY: demo test lint venv clean bench-peer-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,5 +28,15 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest
 
+# bench/train_peer.py's PyTorch + PEFT side lives in its own venv: torch would slow
+# every import of transformers in .venv, and PyPI's default Linux torch is the 2.8 GB
+# CUDA build. TORCH names the CPU wheel (a file, or a pip spec with --index-url).
+PEER := .venv-peer
+TORCH ?= torch --index-url https://download.pytorch.org/whl/cpu
+bench-peer-venv:
+	@test -x $(PEER)/bin/python || $(PYTHON) -m venv $(PEER)
+	$(PEER)/bin/python -m pip install -q $(TORCH)
+	$(PEER)/bin/python -m pip install -q 'peft>=0.13' 'transformers>=4.45' safetensors numpy
+
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(PEER)

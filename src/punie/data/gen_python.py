@@ -10,32 +10,26 @@ every question a built-in suite asks is held out, so the held-out rows of
 from __future__ import annotations
 
 import functools
+import json
 import random
+from pathlib import Path
 from typing import Any
 
 from punie.data.python_bank import ITEMS as _ITEMS
 
+# Every user turn and task prompt of the built-in evaluation suites, written by
+# `python -m punie.evaluate.asked` (punie.data does not import punie.evaluate; a test
+# there fails when this file and the suites disagree).
+SUITE_REQUESTS_FILE = Path(__file__).with_name("suite_requests.json")
+
 
 @functools.cache
 def suite_requests() -> frozenset[str]:
-    """Every user turn of the built-in evaluation suites.
+    """What the built-in suites ask: held out, whichever position it has in the bank.
 
     The suites are committed files, written before the bank grew; the split by
-    position below then moved 5 of the 14 no-tool questions into train. Whatever a
-    suite asks is held out, whichever position it has in the bank."""
-    from punie.evaluate.suite import builtin_suites, load_any_suite
-
-    asked: set[str] = set()
-    for name in builtin_suites():
-        for case in load_any_suite(name).cases:
-            asked.update(
-                m["content"].strip()
-                for m in case.messages
-                if m["role"] == "user" and isinstance(m.get("content"), str)
-            )
-            if getattr(case, "prompt", None):  # a task suite's case
-                asked.add(case.prompt.strip())
-    return frozenset(asked)
+    position below then moved 5 of the 14 no-tool questions into train."""
+    return frozenset(json.loads(SUITE_REQUESTS_FILE.read_text(encoding="utf-8")))
 
 
 _ASKED = suite_requests()

@@ -27,7 +27,7 @@ from typing import Any
 from acp import start_tool_call, text_block, tool_content, update_tool_call
 from acp.schema import ToolCallUpdate
 
-from punie.agent.tools import PERMISSION_OPTIONS, ToolEnv
+from punie.agent.tools import ToolEnv, ask_permission
 
 log = logging.getLogger("punie.agent")
 
@@ -78,7 +78,8 @@ async def call_with_permission(
         start_tool_call(call_id, title, kind="other", status="pending", raw_input=args)
     )
     try:
-        if not await ask_permission(env, call_id, f"mcp:{server}/{tool}", title):
+        tool_call = ToolCallUpdate(tool_call_id=call_id, title=title, kind="other")
+        if not await ask_permission(env, tool_call, f"mcp:{server}/{tool}"):
             result: Any = f"error: the user rejected {title!r}; it was not done"
             ok = False
         else:
@@ -104,23 +105,6 @@ async def call_with_permission(
         )
     )
     return result
-
-
-async def ask_permission(env: ToolEnv, call_id: str, key: str, title: str) -> bool:
-    """The IDE's answer, with the options and rules of Punie's own tools: only an allow
-    option runs the call (a reject is also outcome "selected"), a cancelled request is
-    a no, and "Always" is remembered under `key` for the session."""
-    if key in env.remembered:
-        return env.remembered[key]
-    tool_call = ToolCallUpdate(tool_call_id=call_id, title=title, kind="other")
-    chosen = await env.frontend.ask_permission(tool_call, PERMISSION_OPTIONS)
-    option = next((o for o in PERMISSION_OPTIONS if o.option_id == chosen), None)
-    if option is None:
-        return False
-    allowed = option.kind in ("allow_once", "allow_always")
-    if option.kind in ("allow_always", "reject_always"):
-        env.remembered[key] = allowed
-    return allowed
 
 
 def _as_text(result: Any) -> str:

@@ -144,13 +144,12 @@ def _check_args(name: str, args: dict[str, Any]) -> None:
         raise ToolError(f"{name}: unknown argument(s) {', '.join(unknown)}")
 
 
-async def _permission(
-    env: ToolEnv, call_id: str, name: str, title: str, change: FileChange | None
-) -> bool:
-    if name in env.remembered:
-        return env.remembered[name]
-    diff = [change.diff()] if change else None
-    tool_call = ToolCallUpdate(tool_call_id=call_id, title=title, kind=KINDS[name], content=diff)
+async def ask_permission(env: ToolEnv, tool_call: ToolCallUpdate, key: str) -> bool:
+    """The IDE's answer for one call (Punie's tools and MCP servers' alike): only an
+    allow option runs it, a cancelled request is a no, and an "Always" answer is
+    remembered under `key` for the session."""
+    if key in env.remembered:
+        return env.remembered[key]
     chosen = await env.frontend.ask_permission(tool_call, PERMISSION_OPTIONS)
     option = next((o for o in PERMISSION_OPTIONS if o.option_id == chosen), None)
     if option is None:  # cancelled, or an id we never offered: not a yes
@@ -158,8 +157,16 @@ async def _permission(
     # A reject is also outcome "selected": the option's kind decides.
     allowed = option.kind in ("allow_once", "allow_always")
     if option.kind in ("allow_always", "reject_always"):
-        env.remembered[name] = allowed
+        env.remembered[key] = allowed
     return allowed
+
+
+async def _permission(
+    env: ToolEnv, call_id: str, name: str, title: str, change: FileChange | None
+) -> bool:
+    diff = [change.diff()] if change else None
+    tool_call = ToolCallUpdate(tool_call_id=call_id, title=title, kind=KINDS[name], content=diff)
+    return await ask_permission(env, tool_call, name)
 
 
 async def _run_in_terminal(env: ToolEnv, command: str) -> CommandResult:

@@ -174,3 +174,17 @@ async def test_a_command_past_its_timeout_is_killed_and_reported(tmp_path, clien
         assert json.loads(client.text().removeprefix("results: "))[0].startswith("timed out")
     assert ("kill", "term0") in client.terminal_calls
     assert client.terminal_calls[-1] == ("release", "term0")
+
+
+async def test_arguments_that_break_the_schema_are_refused_unasked(tmp_path, client):
+    # One validator (punie.schema_check) for the agent, the scorer and data validation:
+    # a string where the schema says boolean is refused before anyone is asked.
+    call = {"path": "a.txt", "old_text": "x", "new_text": "y", "replace_all": "yes"}
+    async with running_agent(tmp_path, client) as (conn, sid, ws):
+        (ws / "a.txt").write_text("x\n")
+        await ask(conn, sid, f"TOOL edit_file {json.dumps(call)}")
+        assert (ws / "a.txt").read_text() == "x\n"
+    assert not client.permission_requests
+    told = json.loads(client.text().removeprefix("results: "))
+    assert told[0].startswith("error: edit_file: invalid arguments:")
+    assert "boolean" in told[0]

@@ -58,7 +58,7 @@ async def test_a_trace_shows_invalid_calls_as_the_model_made_them():
     assert msgs[1] == {"role": "user", "content": "read my notes"}
     assert [m["role"] for m in msgs[2:]] == ["assistant", "tool"] * 3 + ["assistant"]
     assert msgs[-1]["content"] == "They say: the notes."
-    assert msgs[3]["content"].startswith("error: read_file: unknown argument")
+    assert msgs[3]["content"].startswith("error: read_file: invalid arguments")
     assert "error" in json.loads(msgs[5]["content"])  # the retry, as pydantic-ai sends it
     assert [t["function"]["name"] for t in row["tools"]][0] == "read_file"
 

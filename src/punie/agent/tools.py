@@ -42,7 +42,8 @@ from punie.agent.commands import (
 )
 from punie.agent.fileops import FileChange
 from punie.agent.workspace import ToolError, Workspace
-from punie.toolspec import AGENT_TOOLS
+from punie.schema_check import argument_problems
+from punie.toolspec import AGENT_TOOLS, tool_by_name
 
 NEEDS_PERMISSION = {"write_file", "edit_file", "run_command"}
 KINDS = {
@@ -134,14 +135,16 @@ def _locations(env: ToolEnv, name: str, args: dict[str, Any]) -> list[ToolCallLo
         return None
 
 
+INVALID_ARGUMENTS = "invalid arguments"  # the task runner counts results starting so
+
+
 def _check_args(name: str, args: dict[str, Any]) -> None:
-    spec = next(t["function"]["parameters"] for t in AGENT_TOOLS if t["function"]["name"] == name)
-    missing = [k for k in spec["required"] if not isinstance(args.get(k), str)]
-    if missing:
-        raise ToolError(f"{name}: missing string argument(s) {', '.join(missing)}")
-    unknown = sorted(set(args) - set(spec["properties"]))
-    if unknown:
-        raise ToolError(f"{name}: unknown argument(s) {', '.join(unknown)}")
+    """The arguments against the tool's schema, by the one validator data validation
+    and the scorer use too (an integer is an int literal, unknown keys are refused)."""
+    problems = argument_problems(tool_by_name(name), args)
+    if problems:
+        details = "; ".join(p.removeprefix(f"{name}: ") for p in problems)
+        raise ToolError(f"{name}: {INVALID_ARGUMENTS}: {details}")
 
 
 async def ask_permission(env: ToolEnv, tool_call: ToolCallUpdate, key: str) -> bool:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from punie import atomic
+from punie.agent.tools import INVALID_ARGUMENTS
 from punie.evaluate.results import SuiteResult, TaskCaseResult
 from punie.evaluate.resume import check_meta, eval_meta, resume_done
 from punie.evaluate.runner import CASES_FILE, EvalSettings, _progress, run_primed, write_result
@@ -89,9 +90,7 @@ def _invalid(name: str, ret: Any, rec: dict[str, Any] | None, names: set[str]) -
     if name not in names or getattr(ret, "outcome", "success") != "success":
         return True
     text = (rec or {}).get("result", "")
-    return text.startswith(f"error: {name}: missing string argument") or text.startswith(
-        f"error: {name}: unknown argument"
-    )
+    return text.startswith(f"error: {name}: {INVALID_ARGUMENTS}")
 
 
 def tool_calls(

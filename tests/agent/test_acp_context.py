@@ -97,3 +97,13 @@ async def test_a_managed_models_window_comes_from_its_folder_counted_by_its_toke
     log = (tmp_path / "home" / "logs" / "agent.log").read_text()
     assert "context window 2048 tokens (tiny/config.json max_position_embeddings)" in log
     assert f"counting with {tiny_model / 'tokenizer.json'}" in log
+
+
+async def test_model_says_when_the_window_is_only_assumed(tmp_path, client):
+    async with running_agent(tmp_path, client) as (conn, sid, _):  # the test fake: no window
+        await ask(conn, sid, "hello")
+        client.updates.clear()
+        await ask(conn, sid, "/model")
+    assert "context window: not known (Punie assumes 4096 tokens; pass --context N)" in (
+        client.text()
+    )

@@ -119,13 +119,22 @@ def model_text(handle: Any, settings: Any) -> str:
         f"model: {handle.spec}",
         f"adapter: {handle.adapter or 'none'}",
         f"server: {_server(handle)}",
-        f"context window: {f'{window} tokens' if window else 'not known'}",
+        f"context window: {_window(handle, window)}",
     ]
     if getattr(settings, "max_tokens", None) is not None:
         lines.append(f"max tokens per reply: {settings.max_tokens}")
     if getattr(settings, "temperature", None) is not None:
         lines.append(f"temperature: {settings.temperature}")
     return "\n".join(lines)
+
+
+def _window(handle: Any, window: int | None) -> str:
+    budget = getattr(handle, "budget", None)
+    if budget is not None and budget.assumed:
+        return f"not known (Punie assumes {budget.window} tokens; pass --context N)"
+    if not window:
+        return "not known"
+    return f"{window} tokens ({budget.source})" if budget is not None else f"{window} tokens"
 
 
 def _server(handle: Any) -> str:

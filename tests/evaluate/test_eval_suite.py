@@ -61,13 +61,14 @@ def test_unknown_suite_name_lists_builtins():
         load_suite("no-such-suite")
 
 
-def test_builtins_load_and_cover_the_agent_tools():
-    assert set(builtin_suites()) >= {"tools", "no-tool", "python"}
-    tools = load_suite("tools")
-    assert 30 <= len(tools.cases) <= 40
-    called = {c.name for case in tools.cases for c in case.expected_calls}
+@pytest.mark.parametrize(("tools", "no_tool"), [("tools", "no-tool"), ("tools-dev", "no-tool-dev")])
+def test_builtins_load_and_cover_the_agent_tools(tools, no_tool):
+    assert set(builtin_suites()) >= {tools, no_tool, "python"}
+    suite = load_suite(tools)
+    assert 35 <= len(suite.cases) <= 45
+    called = {c.name for case in suite.cases for c in case.expected_calls}
     assert called == set(TOOL_NAMES)
-    assert all(c.no_call for c in load_suite("no-tool").cases)
+    assert all(c.no_call for c in load_suite(no_tool).cases)
     assert all(c.keywords for c in load_suite("python").cases)
 
 
@@ -124,8 +125,12 @@ def test_a_tool_whose_schema_is_not_json_schema_is_an_error():
         parse_suite(text, "x.yaml")
 
 
-def test_the_tools_suite_declares_how_each_argument_compares():
-    # Paths as paths, commands and patterns exactly, a written file's content not at all.
-    compare = load_suite("tools").compare
+@pytest.mark.parametrize("name", ["tools", "tools-dev"])
+def test_the_tools_suite_declares_how_each_argument_compares(name):
+    # Paths as paths, commands, patterns and an edit's texts exactly, a written file's
+    # content not at all.
+    compare = load_suite(name).compare
     assert compare["run_command.command"] == compare["search.pattern"] == "exact"
-    assert compare["read_file.path"] == "path" and compare["write_file.content"] == "any"
+    assert compare["edit_file.old_text"] == compare["edit_file.new_text"] == "exact"
+    assert compare["read_file.path"] == compare["edit_file.path"] == "path"
+    assert compare["write_file.content"] == "any"

@@ -23,13 +23,30 @@ from punie.data.python_bank import ITEMS as _ITEMS
 SUITE_REQUESTS_FILE = Path(__file__).with_name("suite_requests.json")
 
 
+# Bank questions the no-tool suite asked until it was regenerated on 2026-12-03 that
+# the split by position would put in train. Still held out: back in train they would
+# change every generated row (the bank is shuffled whole), and so the demo's data and
+# every number measured on it.
+RETIRED_REQUESTS = frozenset(
+    {
+        "How do I copy a dict?",
+        "What does `range(3)` produce?",
+        "How do I remove duplicates from a list?",
+        "What is the GIL?",
+        "Hi there!",
+    }
+)
+
+
 @functools.cache
 def suite_requests() -> frozenset[str]:
-    """What the built-in suites ask: held out, whichever position it has in the bank.
+    """What the built-in suites ask (and asked: RETIRED_REQUESTS): held out, whichever
+    position it has in the bank.
 
     The suites are committed files, written before the bank grew; the split by
     position below then moved 5 of the 14 no-tool questions into train."""
-    return frozenset(json.loads(SUITE_REQUESTS_FILE.read_text(encoding="utf-8")))
+    asked = json.loads(SUITE_REQUESTS_FILE.read_text(encoding="utf-8"))
+    return frozenset(asked) | RETIRED_REQUESTS
 
 
 _ASKED = suite_requests()

@@ -25,6 +25,11 @@ class Prompts:
     write_then_run: tuple[str, ...]  # {path} {text}: write a file, then cat it
     # (question, answer, key word the answer must hold) answered without a tool
     direct: tuple[tuple[str, str, str], ...]
+    # (request, kind) answered without a tool, kind "small_talk" or "coding" (a coding
+    # question offered the tools, some worded like a request to act). Only the
+    # single-turn no-tool suites ask these: kept apart from `direct`, whose draws the
+    # task suites and the valid/test rows are made of, so those keep their cases.
+    chat: tuple[tuple[str, str], ...] = ()
 
 
 TRAIN_PROMPTS = Prompts(
@@ -259,6 +264,15 @@ DEV_PROMPTS = Prompts(
             "1969",
         ),
     ),
+    chat=(
+        ("Morning! Ready when you are.", "small_talk"),
+        ("You've been really useful today.", "small_talk"),
+        ("Great job on that fix, I appreciate it.", "small_talk"),
+        ("What does git rebase -i let me do?", "coding"),
+        ("Should an update endpoint use PUT or PATCH?", "coding"),
+        ("How do I read a text file one line at a time in Python?", "coding"),
+        ("In Python, how can I run a shell command and capture its output?", "coding"),
+    ),
 )
 
 TEST_PROMPTS = Prompts(
@@ -312,6 +326,17 @@ TEST_PROMPTS = Prompts(
             "Water boils at 100 degrees Celsius at sea level.",
             "100",
         ),
+    ),
+    # Four of these (thanks, list/tuple, list/set, reversing a string) were the
+    # hand-written part of the no-tool suite before 2026-12-03.
+    chat=(
+        ("Thanks, that's all for now.", "small_talk"),
+        ("Hi there, how's it going?", "small_talk"),
+        ("Sorry, I have to run. Talk later!", "small_talk"),
+        ("What is the difference between a list and a tuple in Python?", "coding"),
+        ("Which is faster for membership tests, a list or a set?", "coding"),
+        ("Show me a one-line Python expression that reverses a string s.", "coding"),
+        ("How would I list the files of a folder from a Python script?", "coding"),
     ),
 )
 

@@ -1,6 +1,6 @@
 """Generate the built-in task suites from the DEV and TEST workspace pools.
 
-    python -m punie.evaluate.gen_suites     # writes tasks.yaml and tasks-dev.yaml too
+    python -m punie.evaluate.gen_suites     # every built-in suite, these two among them
 
 `tasks` (TEST pool) gives final numbers only; `tasks-dev` (DEV pool) is for choosing
 recipes. Both are built from the same plans as the training traces
@@ -12,6 +12,7 @@ category, so the first 8k cases are a balanced subset.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,16 +44,18 @@ def _case(plan: Plan, case_id: str) -> dict[str, Any]:
     return case
 
 
-def category_plans(pool: str, category: str, n: int, seed: int) -> list[Plan]:
+def category_plans(
+    pool: str, category: str, n: int, seed: int, keep: Callable[[Plan], bool] | None = None
+) -> list[Plan]:
     """n plans of one category with distinct prompts (a fixed rng per category, so
-    adding a category does not move the others)."""
+    adding a category does not move the others); `keep` skips plans it refuses."""
     rng = random.Random(f"{pool}-{category}-{seed}")
     plans: list[Plan] = []
     for _ in range(200 * n):
         if len(plans) == n:
             break
         plan = _plan(rng, pool, category)
-        if plan.prompt not in {p.prompt for p in plans}:
+        if plan.prompt not in {p.prompt for p in plans} and (keep is None or keep(plan)):
             plans.append(plan)
     if len(plans) < n:
         raise ValueError(f"{pool} pool yields only {len(plans)} distinct {category} tasks")

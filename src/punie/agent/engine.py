@@ -47,7 +47,7 @@ class TurnResult:
     text: str  # the answer's text, for the terminal
     # Everything of this attempt, the partial run included (for traces and scoring).
     messages: list = field(default_factory=list)
-    ended_by: str = "answer"  # one of punie.evaluate.tasks.ENDINGS, or "context_full"
+    ended_by: str = "answer"  # one of punie.evaluate.tasks.ENDINGS
     usage: TurnUsage = TurnUsage()
     error: str = ""  # why the turn ended without an answer
 

@@ -61,7 +61,15 @@ TASK_FAILURES = (
 )
 
 # How a task's turn ended (TaskResult.ended_by).
-ENDINGS = ("answer", "repeat_guard", "call_budget", "unusable_reply", "max_tokens", "error")
+ENDINGS = (
+    "answer",
+    "repeat_guard",
+    "call_budget",
+    "unusable_reply",
+    "max_tokens",
+    "context_full",
+    "error",
+)
 
 
 def _alternatives(value: Any) -> Any:

@@ -5,9 +5,10 @@ Near copy: the difflib ratio of the two texts, lowercased with punctuation and r
 whitespace turned into single spaces, is at least NEAR. At 0.85 the near copies the
 exact-string checks let through score 0.90 and up ("what does http status 500 mean"
 in training vs "... 404 ..." in the no-tool suite until 2026-12-03: 0.93; "how do i get
-the current directory" vs "... current working directory": 0.89), while requests that
-merely share a frame ("what is the capital of japan" vs "... canada": 0.81, two
-different questions) stay below it.
+the current directory" vs "... current working directory": 0.89), while the closest
+pairs left are other requests sharing a frame or a command: "what is the output of git
+ls files library" (training) vs "i d like the output of git ls files bakery" (tasks-dev)
+0.81, "give me a synonym of happy" vs "give me an antonym of ancient" 0.73.
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ TORCH ?= torch --index-url https://download.pytorch.org/whl/cpu
 bench-peer-venv:
 	@test -x $(PEER)/bin/python || $(PYTHON) -m venv $(PEER)
 	$(PEER)/bin/python -m pip install -q $(TORCH)
-	$(PEER)/bin/python -m pip install -q 'peft>=0.13' 'transformers>=4.45' safetensors numpy
+	$(PEER)/bin/python -m pip install -q 'peft>=0.13' 'transformers>=4.45' safetensors numpy  # the [peer] extra
 
 clean:
 	rm -rf $(VENV) $(PEER)

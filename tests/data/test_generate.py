@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from punie.data.gen_pools import HELDOUT, TRAIN
+from punie.data.gen_pools import TRAIN
 from punie.data.gen_python import generate_python
-from punie.data.gen_tools import generate_tools, heldout_tool_cases
+from punie.data.gen_tools import generate_tools
 from punie.data.gen_traces import TRAIN_MIX
 from punie.data.generate import generate
 from punie.data.validate import prompt_key, validate_path
@@ -40,14 +40,6 @@ def test_heldout_requests_and_argument_values_differ_from_train():
     assert not _user_texts(train) & _user_texts(held)
     assert not _arg_values(train) & _arg_values(held)
     assert not {prompt_key(r) for r in train} & {prompt_key(r) for r in held}
-
-
-def test_pools_share_no_phrasing_or_value():
-    for field in ("dirs", "files", "patterns", "read", "write", "list_dir", "search", "run", "qa"):
-        assert not set(getattr(TRAIN, field)) & set(getattr(HELDOUT, field)), field
-    assert not {c[0] for c in TRAIN.commands} & {c[0] for c in HELDOUT.commands}
-    assert not {c[0] for c in TRAIN.contents} & {c[0] for c in HELDOUT.contents}
-    assert not {q for q, _ in TRAIN.qa} & {q for q, _ in HELDOUT.qa}
 
 
 def test_train_argument_values_rarely_repeat():
@@ -88,26 +80,6 @@ def test_same_seed_same_bytes(tmp_path):
         ).read_bytes()
 
 
-def test_heldout_cases_have_the_documented_shape_and_no_training_values():
-    cases = heldout_tool_cases(60, seed=5)
-    assert len({c["id"] for c in cases}) == 60
-    train_values = _arg_values(generate_tools(600, seed=0)["train"])
-    for c in cases:
-        assert set(c) == {"id", "category", "messages", "tools", "expected_calls"}
-        assert c["messages"][-1]["role"] in ("user", "tool")
-        if c["category"] == "no_tool":
-            assert c["expected_calls"] == []
-        else:
-            (call,) = c["expected_calls"]
-            assert set(call) == {"name", "arguments"} and isinstance(call["arguments"], dict)
-            assert not set(call["arguments"].values()) & train_values
-
-
-def test_heldout_cases_can_be_restricted_to_no_tool():
-    cases = heldout_tool_cases(10, seed=0, categories=("no_tool",))
-    assert cases and all(c["expected_calls"] == [] for c in cases)
-
-
 def test_python_set_has_unique_requests_and_disjoint_heldout(tmp_path):
     splits = generate_python(500, seed=0)
     train, held = splits["train"], splits["valid"] + splits["test"]
@@ -121,10 +93,9 @@ def test_python_set_has_unique_requests_and_disjoint_heldout(tmp_path):
 
 def test_every_pool_value_makes_a_valid_row():
     # An empty tool result or file content fails validation only when a seed draws it.
-    for pool in (TRAIN, HELDOUT):
-        assert all(cmd and out and summary for cmd, out, summary in pool.commands)
-        assert all(name and desc and text for name, desc, text in pool.contents)
-        assert all(q and a for q, a in pool.qa)
+    assert all(cmd and out and summary for cmd, out, summary in TRAIN.commands)
+    assert all(name and desc and text for name, desc, text in TRAIN.contents)
+    assert all(q and a for q, a in TRAIN.qa)
 
 
 def test_no_training_row_asks_what_a_builtin_suite_asks():

@@ -4,7 +4,7 @@ Public surface (imported lazily so `punie --help` stays fast):
 - `validate_path(path, model=None, max_seq_length=2048) -> ValidationReport`
 - `check_format(path, model) -> FormatReport`
 - `load_examples(path) -> list[Example]`, `read_dataset(path)`, `write_dataset(out, splits)`
-- `generate(kind, out, n, seed)`; `heldout_tool_cases(n, seed, categories=None)`
+- `generate(kind, out, n, seed)`
 - `expand_trace(row)`, `split_rows(rows, ratios, seed)`
 """
 
@@ -24,7 +24,6 @@ _EXPORTS = {
     "read_rows": "punie.data.files",
     "write_dataset": "punie.data.files",
     "generate": "punie.data.generate",
-    "heldout_tool_cases": "punie.data.gen_tools",
     "expand_trace": "punie.data.traces",
     "split_rows": "punie.data.ops",
 }

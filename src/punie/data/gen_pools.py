@@ -1,9 +1,10 @@
-"""Phrasings and argument values for the tool-calling generator, in two disjoint pools.
+"""Phrasings and argument values of the single-turn tool-calling generator
+(`gen_tools.tool_example`), one training pool.
 
-`TRAIN` feeds train.jsonl; `HELDOUT` feeds valid/test.jsonl and the evaluation cases.
-No phrasing template and no argument value appears in both, so a model that scores
-on held-out data has generalised instead of remembering strings. Everything is kept
-short: the demo trains a 135M model on two CPU cores.
+The trace generator (`gen_traces`) draws its no-tool question bank (`TRAIN.qa`) and
+system turns from it too. The evaluation suites come from the DEV and TEST pools of
+the task plans instead (`gen_task_prompts`, `gen_workspaces`), which share no value
+with this one. Everything is kept short: the demo trains a 135M model on two CPU cores.
 """
 
 from __future__ import annotations
@@ -44,11 +45,9 @@ class Pool:
     list_then_read: tuple[str, ...]
     test_then_read: tuple[str, ...]
     qa: tuple[tuple[str, str], ...]  # questions answered without tools (from gen_python)
-    # Weights of gen_tools.CATEGORIES in the mix, and the system turns drawn per row:
-    # mostly the agent's own prompt (punie.agent sends the same words, so the tuned
-    # model sees at serve time what it trained on), None for clients that send none.
-    # The held-out pool keeps the mix its committed suites were generated with.
-    weights: tuple[int, ...] = (14, 12, 10, 14, 14, 16, 20)
+    # The system turns drawn per row: mostly the agent's own prompt (punie.agent sends
+    # the same words, so the tuned model sees at serve time what it trained on), None
+    # for clients that send none.
     system_prompts: tuple[str | None, ...] = (SYSTEM_PROMPT, SYSTEM_PROMPT, None)
 
 
@@ -208,79 +207,5 @@ TRAIN = Pool(
         for qa in qa_pairs(heldout=False) + SMALL_TALK + TECH_QA + SNIPPET_QA
         if qa[0].strip() not in suite_requests()
     ),
-    # More direct answers than the held-out mix (33% instead of 20%), and other
-    # clients' system prompts: the tuned model must keep answering questions without a
-    # tool. Measured on the demo with 12 adapted layers, seeds 0/1/2 (tools, no-tool
-    # out of 36, 14): 26% 19/9, 13/12, 18/11; 33% 15/12, 20/13, 18/12 (kept);
-    # 39% 11/13, 18/12, 12/11. (With 8 layers, 20% left it calling tools on 6 of 14.)
-    weights=(13, 11, 10, 13, 13, 14, 36),
     system_prompts=(SYSTEM_PROMPT, SYSTEM_PROMPT, SYSTEM_PROMPT, None, *OTHER_SYSTEM_PROMPTS),
-)
-
-HELDOUT = Pool(
-    dirs=("pkg/core", "tools", "src/server", "examples", "bench", "src/cli"),
-    roots=("src", "pkg"),
-    files=(
-        "handlers.py",
-        "cli.py",
-        "schema.py",
-        "pyproject.toml",
-        "CHANGELOG.md",
-        "conftest.py",
-        "routes.py",
-        "cache.py",
-    ),
-    contents=(
-        ("hello.py", "a hello world script", "print('hello world')\n"),
-        ("motd.txt", "a welcome message", "Welcome back!\n"),
-        ("square.py", "a square function", "def square(x):\n    return x * x\n"),
-        (".env.example", "an example env file", "PORT=8080\n"),
-    ),
-    patterns=("XXX", "load_settings", "async def", "deprecated", "HTTPError", "retry"),
-    commands=(
-        ("pytest tests/test_cli.py -x", "1 failed, 3 passed", "One of the four CLI tests fails."),
-        (
-            "git log --oneline -3",
-            "a1b2c3 fix cache\nd4e5f6 add cli",
-            "The last commits fix the cache and add the CLI.",
-        ),
-        ("mypy src", "Success: no issues found", "mypy reports no type errors."),
-        ("make lint", "lint ok", "The lint target passes."),
-        ("du -sh .", "4.2M\t.", "The project takes 4.2 MB."),
-        ("uv run pytest", "8 passed, 1 skipped", "8 tests pass and 1 is skipped."),
-        ("git stash list", "stash@{0}: WIP on main", "There is one stash on main."),
-    ),
-    read=(
-        "Display the file {path}.",
-        "I need to look at {path}.",
-        "Read {path} for me.",
-        "What does {path} contain?",
-        "Pull up {path}.",
-    ),
-    write=(
-        "Put {desc} in a new file {path}.",
-        "Generate {path} that contains {desc}.",
-        "I want {path} to hold {desc}.",
-    ),
-    list_dir=(
-        "Which files does {path} have?",
-        "Give me a listing of {path}.",
-        "Browse the {path} directory.",
-    ),
-    search=(
-        "Look up every use of {pattern}.",
-        "Where does {pattern} appear?",
-        "Hunt for {pattern} in the repo.",
-    ),
-    search_in=("Check {path} for occurrences of {pattern}.", "Is {pattern} anywhere in {path}?"),
-    run=(
-        "Could you execute `{command}`?",
-        "Start {command} for me.",
-        "Kick off {command}.",
-        "Show me the output of {command}.",
-    ),
-    find_then_read=("Track down {pattern} and display the file that has it.",),
-    list_then_read=("See what {path} holds and read its first file.",),
-    test_then_read=("Execute the test suite and show the broken file.",),
-    qa=qa_pairs(heldout=True),
 )

@@ -1,14 +1,14 @@
 """Tool-calling data for Punie's agent tools (`punie.toolspec.AGENT_TOOLS`).
 
-`generate_tools` now builds whole traces played through the real tools
-(`punie.data.gen_traces`). The single-turn generator below stays for
-`heldout_tool_cases`, which the committed `tools`/`no-tool` suites come from.
+`generate_tools` builds whole traces played through the real tools
+(`punie.data.gen_traces`). The older single-turn generator below (`tool_example`,
+invented tool results) now only feeds `bench/data.py`'s validation benchmark; the
+`tools`/`no-tool` suites come from the task plans (`punie.evaluate.gen_suites`).
 
 In it every example carries the exact AGENT_TOOLS specs in `tools` and a `category`.
 Single calls end at the call (half of them go on through an invented tool result to a
 short answer), multi-step traces chain two calls, and no-tool examples answer a
-general Python question directly, drawn from a `gen_pools.Pool` (`HELDOUT` for the
-evaluation cases).
+general Python question directly, drawn from a `gen_pools.Pool`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from punie.data.gen_pools import HELDOUT, Pool
+from punie.data.gen_pools import Pool
 from punie.data.schema import tool_call
 from punie.toolspec import AGENT_TOOLS
 
@@ -180,27 +180,6 @@ def tool_example(rng: random.Random, pool: Pool, category: str) -> dict[str, Any
     return {"messages": messages, "tools": AGENT_TOOLS, "category": category}
 
 
-def _unique_examples(
-    n: int, seed: int, pool: Pool, categories: tuple[str, ...] = CATEGORIES
-) -> list[dict[str, Any]]:
-    """n distinct rows (fewer if the pool runs dry), categories in the fixed mix."""
-    from punie.data.validate import near_key
-
-    rng = random.Random(seed)
-    weights = [w for c, w in zip(CATEGORIES, pool.weights, strict=True) if c in categories]
-    seen: set[str] = set()
-    out: list[dict[str, Any]] = []
-    attempts = 0
-    while len(out) < n and attempts < 50 * n + 100:
-        attempts += 1
-        row = tool_example(rng, pool, rng.choices(categories, weights)[0])
-        key = near_key(row)
-        if key not in seen:
-            seen.add(key)
-            out.append(row)
-    return out
-
-
 def generate_tools(n: int, seed: int) -> dict[str, list[dict[str, Any]]]:
     """train/valid/test rows: whole traces played on real workspaces (gen_traces), train
     from the TRAIN pools, valid/test (10% each) from the DEV pools. Rows are not expanded:
@@ -211,43 +190,3 @@ def generate_tools(n: int, seed: int) -> dict[str, list[dict[str, Any]]]:
     train = trace_rows(n - 2 * n_eval, seed, "train")
     heldout = trace_rows(2 * n_eval, seed + 1, "dev")
     return {"train": train, "valid": heldout[:n_eval], "test": heldout[n_eval:]}
-
-
-def heldout_tool_cases(
-    n: int, seed: int = 0, categories: tuple[str, ...] | None = None
-) -> list[dict[str, Any]]:
-    """Evaluation cases from the held-out pool (disjoint phrasings and values from train).
-
-    Each is `{"id", "category", "messages", "tools", "expected_calls"}`: `messages` ends
-    just before an assistant turn, `expected_calls` is `[{"name", "arguments": dict}]` for
-    that turn, or `[]` when the right answer uses no tool (category `no_tool`). Multi-step
-    cases may stop after the first call's result and expect the second call.
-    `categories` restricts the mix, e.g. `("no_tool",)` for a no-tool suite.
-    """
-    import json
-
-    rng = random.Random(seed ^ 0x5EED)
-    rows = _unique_examples(n, seed + 7919, HELDOUT, tuple(categories or CATEGORIES))
-    cases = []
-    for i, row in enumerate(rows):
-        msgs = row["messages"]
-        turns = [
-            k
-            for k, m in enumerate(msgs)
-            if m["role"] == "assistant" and (m.get("tool_calls") or row["category"] == "no_tool")
-        ]
-        cut = rng.choice(turns) if row["category"] == "multi_step" else turns[0]
-        expected = [
-            {"name": c["function"]["name"], "arguments": json.loads(c["function"]["arguments"])}
-            for c in msgs[cut].get("tool_calls") or ()
-        ]
-        cases.append(
-            {
-                "id": f"{row['category']}-{seed}-{i:04d}",
-                "category": row["category"],
-                "messages": msgs[:cut],
-                "tools": AGENT_TOOLS,
-                "expected_calls": expected,
-            }
-        )
-    return cases

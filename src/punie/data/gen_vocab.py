@@ -4,7 +4,8 @@ With a handful of values a small model learns to emit the values it has seen
 instead of copying the ones the user names (measured: SmolLM2-135M trained on 10
 file names answered a held-out `bench/square.py` with `settings.ini`). Dozens of
 values, each rarely repeated, leave copying as the only way to lower the loss.
-Nothing here appears in `gen_pools.HELDOUT` (tests/data/test_generate.py checks).
+No directory or file name here appears in the DEV/TEST workspace pools
+(tests/data/test_gen_traces.py checks).
 """
 
 from __future__ import annotations

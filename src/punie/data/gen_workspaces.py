@@ -1,10 +1,10 @@
 """Workspace vocabularies for whole-task traces and task suites, in three disjoint pools.
 
-`TRAIN_WS` feeds training traces, `DEV_WS` the dev task suite (choosing recipes) and
-`TEST_WS` the held-out task suite (final numbers only). No directory, file name,
-identifier, file content or command file is shared between them, nor with the
-single-turn `gen_pools.HELDOUT` pool; `calc.py`, `add` and `a + b` are in none of them
-(that workspace is the acceptance check on code no model has seen).
+`TRAIN_WS` feeds training traces, `DEV_WS` the dev suites (choosing recipes) and
+`TEST_WS` the held-out suites (final numbers only). No directory, file name,
+identifier, file content or command file is shared between them; `calc.py`, `add` and
+`a + b` are in none of them (that workspace is the acceptance check on code no model
+has seen).
 tests/data/test_gen_traces.py and tests/evaluate/test_task_suites_disjoint.py check it.
 """
 

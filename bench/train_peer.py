@@ -70,28 +70,15 @@ def serve(handlers: dict) -> None:
 def mlx_child(data: Path, dump: Path, steps: int) -> None:
     import mlx.core as mx
     import numpy as np
-    from mlx_lm.utils import load
 
     from punie.blas import blas_in_this_process
-    from punie.flywheel.demo_recipe import DEMO_MODEL, DEMO_TRAIN
-    from punie.model import resolve_model
-    from punie.train import batches as B
+    from punie.flywheel.demo_recipe import DEMO_TRAIN
     from punie.train import engine
     from punie.train import loss as L
-    from punie.train.config import TrainConfig
-    from punie.train.dataset import load_datasets
+    from train_profile import _setup  # the demo's model, adapters and batches
 
-    path = str(resolve_model(DEMO_MODEL))
-    model, tok = load(path)
-    keys = ("fine_tune_type", "num_layers", "rank", "scale", "batch_size", "max_seq_length")
-    cfg = TrainConfig(model=path, data=data, mask_prompt=True, **{k: DEMO_TRAIN[k] for k in keys})
-    engine.apply_adapters(model, cfg)
-    train, _, _ = load_datasets(data, tok, True, "assistant")
-    plan = B.batch_plan([len(train[i][0]) for i in range(len(train))], cfg.batch_size)
-    batches = [
-        B.collate([train[j] for j in B.batch_at(plan, cfg.seed, k)], cfg.max_seq_length)
-        for k in range(steps)
-    ]
+    model, cfg, batches = _setup(data, steps)
+    path = str(cfg.model)
     arrays = {}
     for k, (b, lengths) in enumerate(batches):
         arrays[f"tokens{k}"] = np.array(b)

@@ -23,6 +23,13 @@ def test_the_dev_demo_scores_the_dev_draw_only():
     assert demo_config(seed=2).train["seed"] == 2
 
 
+def test_the_demo_reports_test_draws_only():
+    from punie.flywheel.evals import dev_draws
+
+    # Each suite it reports has a dev draw beside it, which is not the one reported.
+    assert DEMO.eval.suites and all(dev_draws([s]) == (f"{s}-dev",) for s in DEMO.eval.suites)
+
+
 class _C:
     def __init__(self, base, new, cats=None):
         self.base_accuracy, self.new_accuracy = base, new

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from punie.errors import PunieError
-from punie.flywheel.sweep import check_manifest, grid_points, load_sweep, run_sweep
+from punie.flywheel.config import EvalSpec, FlywheelConfig
+from punie.flywheel.sweep import check_manifest, grid_points, load_sweep, on_dev_draws, run_sweep
 
 
 def _lora_shapes(adapter: Path) -> dict[str, tuple]:
@@ -63,3 +64,13 @@ def test_manifest_without_the_point_value_is_refused():
 def test_grid_points_cover_the_product():
     pts = grid_points({"rank": [4, 8], "learning_rate": [1e-4, 1e-3]})
     assert len(pts) == 4 and {"rank": 8, "learning_rate": 1e-3} in pts
+
+
+def test_a_sweep_chooses_on_the_dev_draw_of_each_built_in_suite(small_suite: Path):
+    cfg = FlywheelConfig(
+        eval=EvalSpec(suites=("tools", "no-tool", "tasks", "python", str(small_suite)))
+    )
+    cfg, metric = on_dev_draws(cfg, "no-tool")
+    # python has no dev draw and a YAML file is the user's own: both as given.
+    assert cfg.eval.suites == ("tools-dev", "no-tool-dev", "tasks-dev", "python", str(small_suite))
+    assert metric == "no-tool-dev"

@@ -4,6 +4,7 @@ answers are random, unless top_k=1 (or a tiny top_p) makes sampling greedy again
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 from punie.evaluate.suite import load_suite
@@ -37,3 +38,10 @@ def test_tune_inference_writes_a_sorted_table(tmp_path: Path, tiny_model: Path, 
     accs = [r["accuracy"] for r in res.rows]
     assert accs == sorted(accs, reverse=True)
     assert {r["sampling"]["repetition_penalty"] for r in res.rows} == {1.0, 1.3}
+
+
+def test_tune_inference_scores_a_built_in_suite_on_its_dev_draw(tmp_path: Path, tiny_model: Path):
+    res = tune_inference(
+        str(tiny_model), None, "tools", [Sampling()], tmp_path, max_tokens=4, limit=1
+    )
+    assert json.loads(res.path.read_text())["suite"] == "tools-dev"

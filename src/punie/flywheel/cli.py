@@ -149,7 +149,9 @@ def sweep_command(
 def tune_command(
     model: str = typer.Option("smollm2-135m", "--model", "-m"),
     adapter: Path = typer.Option(None, "--adapter", help="adapter folder or a run folder"),
-    suite: str = typer.Option("tools", "--suite", "-s"),
+    suite: str = typer.Option(
+        "tools-dev", "--suite", "-s", help="a built-in's test draw is swapped for its dev draw"
+    ),
     temperature: list[float] = typer.Option([0.0, 0.7], "--temperature"),
     top_p: list[float] = typer.Option([1.0], "--top-p"),
     top_k: list[int] = typer.Option([0], "--top-k"),

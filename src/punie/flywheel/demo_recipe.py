@@ -96,7 +96,6 @@ DEMO_EVAL = EvalSpec(
 # down by at most 5, and no adapted task ended by the repeat guard.
 DEMO_TARGETS = {"tasks": 40.0, "tasks/no_tool": -5.0}
 DEMO_ENDINGS = {"tasks": {"repeat_guard": 0}}
-DEV_SUITE = "tasks-dev"
 
 DEMO = FlywheelConfig(
     name="demo",
@@ -108,20 +107,30 @@ DEMO = FlywheelConfig(
 
 
 def demo_config(seed: int | None = None, dev: bool = False) -> FlywheelConfig:
-    """The demo recipe, with another training seed and/or scored on the dev draw
+    """The demo recipe, with another training seed and/or scored on the dev draws
     (recipes are chosen on `tasks-dev`, never on the held-out `tasks`)."""
+    from punie.flywheel.evals import dev_draws
+
     cfg = DEMO
     if seed is not None:
         cfg = cfg.model_copy(update={"train": {**cfg.train, "seed": seed}})
     if dev:
-        cfg = cfg.model_copy(update={"eval": cfg.eval.model_copy(update={"suites": (DEV_SUITE,)})})
+        suites = dev_draws(cfg.eval.suites)
+        cfg = cfg.model_copy(update={"eval": cfg.eval.model_copy(update={"suites": suites})})
     return cfg
 
 
 def _renamed(d: dict, dev: bool) -> dict:
+    """Targets keyed "SUITE" or "SUITE/CATEGORY", on the dev draws when `dev`."""
     if not dev:
         return dict(d)
-    return {DEV_SUITE + k[len("tasks") :] if k.startswith("tasks") else k: v for k, v in d.items()}
+    from punie.flywheel.evals import dev_draws
+
+    out = {}
+    for key, v in d.items():
+        suite, sep, category = key.partition("/")
+        out[dev_draws([suite])[0] + sep + category] = v
+    return out
 
 
 def demo_targets(dev: bool = False) -> dict[str, float]:

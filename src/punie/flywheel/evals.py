@@ -119,6 +119,20 @@ def is_task_suite(suite: Any) -> bool:
     return getattr(suite, "kind", None) == "tasks"
 
 
+def dev_draws(names: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Each built-in suite that comes in two draws swapped for its dev draw (`tools` ->
+    `tools-dev`, `tasks` -> `tasks-dev`); other names and YAML files as given. Sweeps
+    and tuning choose on these: the test draws are what the demo and the docs report,
+    and a recipe picked on them would be fitted to its own exam."""
+    from punie.evaluate.suite import builtin_suites
+
+    builtins = set(builtin_suites())
+    return tuple(
+        f"{n}-dev" if f"{n}-dev" in builtins and n in builtins and not Path(n).exists() else n
+        for n in names
+    )
+
+
 def load_suites(names: tuple[str, ...] | list[str], max_cases: int = 0) -> list[Any]:
     from punie.evaluate.suite import load_any_suite
 

@@ -6,7 +6,10 @@
     num_layers = [4, 8]
     metric = "tools"             # the suite whose adapted accuracy ranks the runs
 
-Data and the base evaluation are shared (content-hash cached) between points; each
+A sweep is a decision, so it reads the dev draws: a built-in suite of the config that
+comes in two draws (`tools`, `no-tool`, `tasks`) is swapped for its dev draw
+(`tools-dev`, ...), the metric with it (`evals.dev_draws`); YAML files are used as
+given. Data and the base evaluation are shared (content-hash cached) between points; each
 point trains its own run. After training, every run's manifest is checked to hold
 the point's values: a grid whose settings never reached the trainer (the seed's bug)
 fails loudly instead of reporting three copies of one run.
@@ -129,6 +132,15 @@ def check_manifest(manifest: dict[str, Any], point: dict[str, Any]) -> None:
             )
 
 
+def on_dev_draws(cfg: FlywheelConfig, metric: str | None) -> tuple[FlywheelConfig, str | None]:
+    """The config and metric with every built-in test draw swapped for its dev draw."""
+    from punie.flywheel.evals import dev_draws
+
+    suites = dev_draws(cfg.eval.suites)
+    cfg = cfg.model_copy(update={"eval": cfg.eval.model_copy(update={"suites": suites})})
+    return cfg, dev_draws([metric])[0] if metric else None
+
+
 def run_sweep(
     cfg: FlywheelConfig,
     grid: dict[str, list],
@@ -138,11 +150,14 @@ def run_sweep(
     metric: str | None = None,
     progress: bool = True,
 ) -> SweepResult:
+    from punie.flywheel.evals import load_suites
     from punie.flywheel.pipeline import run_flywheel
 
     out = Path(out)
-    from punie.flywheel.evals import load_suites
-
+    asked = cfg.eval.suites
+    cfg, metric = on_dev_draws(cfg, metric)
+    if console is not None and cfg.eval.suites != asked:
+        console.print(f"sweeping on the dev draws: {', '.join(cfg.eval.suites)}")
     names = [s.name for s in load_suites(cfg.eval.suites)]
     metric = metric or names[0]
     if metric not in names:
@@ -180,7 +195,14 @@ def run_sweep(
     rows.sort(key=lambda r: (-r["score"], r["val_loss"] if r["val_loss"] is not None else 1e9))
     result = SweepResult(out, rows, metric)
     atomic.write_json(
-        out / "sweep.json", {"metric": metric, "grid": grid, "best": result.best_name, "rows": rows}
+        out / "sweep.json",
+        {
+            "metric": metric,
+            "suites": list(cfg.eval.suites),
+            "grid": grid,
+            "best": result.best_name,
+            "rows": rows,
+        },
     )
     atomic.write_text(out / "sweep.txt", _text_table(result))
     atomic.write_text(out / "sweep.html", _html_table(result))

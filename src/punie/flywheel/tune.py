@@ -120,10 +120,16 @@ def tune_inference(
     decode_concurrency: int = 8,
 ) -> TuneResult:
     from punie.evaluate.suite import load_suite
+    from punie.flywheel.evals import dev_draws
     from punie.serve.endpoints import Endpoint, resolve_model_path
     from punie.serve.server import ManagedServer
 
-    suite = load_suite(suite_name)
+    # Choosing settings is a decision: on the dev draw of a built-in suite, never the
+    # test draw the reports quote.
+    (dev,) = dev_draws([suite_name])
+    if console is not None and dev != suite_name:
+        console.print(f"tuning on {dev}, the dev draw of {suite_name}")
+    suite = load_suite(dev)
     cases = suite.cases[:limit] if limit else suite.cases
     adapter = _adapter_dir(adapter)
     model_path = resolve_model_path(model)

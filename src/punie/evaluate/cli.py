@@ -40,7 +40,7 @@ def eval_command(
         "tools",
         "--suite",
         "-s",
-        help="Built-in suite (tools, no-tool, python, tasks) or a YAML file.",
+        help="Built-in suite (tools, no-tool, tasks, each with a -dev draw; python) or a YAML file.",
     ),
     adapter: Path | None = typer.Option(
         None, "--adapter", help="LoRA adapter folder for a managed model."

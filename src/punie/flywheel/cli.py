@@ -156,7 +156,8 @@ def tune_command(
     top_p: list[float] = typer.Option([1.0], "--top-p"),
     top_k: list[int] = typer.Option([0], "--top-k"),
     repetition_penalty: list[float] = typer.Option([1.0], "--repetition-penalty"),
-    max_tokens: int = typer.Option(48, "--max-tokens"),
+    # The tools suites' own limit: their edit_file calls are 56-60 SmolLM2 tokens.
+    max_tokens: int = typer.Option(96, "--max-tokens"),
     limit: int = typer.Option(0, "--limit", help="first N cases only (0 = all)"),
     out: Path = typer.Option(None, "--out"),
 ) -> None:

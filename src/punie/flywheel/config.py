@@ -20,7 +20,7 @@ Read from TOML:
 
     [eval]
     suites = ["tools", "no-tool"]    # built-in names or YAML files
-    max_tokens = 48
+    max_tokens = 64                  # per model call; default: each suite's own
     decode_concurrency = 8
 """
 
@@ -66,7 +66,9 @@ class EvalSpec(BaseModel):
     suites: tuple[str, ...] = ("tools", "no-tool")
     # >0: evaluate only this many cases per suite (round-robin over categories).
     max_cases: int = Field(0, ge=0)
-    max_tokens: int | None = Field(48, gt=0)
+    # None: each suite's own (tools 96: its edit_file calls are 56-60 SmolLM2 tokens,
+    # and a call cut short fails).
+    max_tokens: int | None = Field(None, gt=0)
     decode_concurrency: int = Field(8, gt=0)
     concurrency: int | None = Field(None, gt=0)
     temperature: float = Field(0.0, ge=0)

@@ -114,7 +114,7 @@ def tune_inference(
     points: list[Sampling],
     out: Path,
     *,
-    max_tokens: int = 48,
+    max_tokens: int = 96,
     limit: int = 0,
     console: Any = None,
     decode_concurrency: int = 8,

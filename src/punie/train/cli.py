@@ -14,6 +14,8 @@ EXIT_INTERRUPTED = 130
 _FLAG_FIELDS = (
     "model",
     "data",
+    "method",
+    "beta",
     "fine_tune_type",
     "rank",
     "alpha",
@@ -87,7 +89,13 @@ def _report(result, as_json: bool) -> int:
 def train_cmd(
     config: Path = typer.Argument(None, help="TOML or YAML config file (flags override it)."),
     model: str = typer.Option(None, help="Base model: folder, embedded name or HF repo id."),
-    data: Path = typer.Option(None, help="Folder with train.jsonl and valid.jsonl."),
+    data: Path = typer.Option(
+        None, help="Folder with train.jsonl and valid.jsonl (chat rows; pairs for dpo/orpo)."
+    ),
+    method: str = typer.Option(
+        None, help="sft (default) | dpo | orpo: preference training on pairs."
+    ),
+    beta: float = typer.Option(None, help="dpo: beta (default 0.1); orpo: lambda."),
     fine_tune_type: str = typer.Option(None, help="lora | dora | full"),
     rank: int = typer.Option(None, help="LoRA rank."),
     alpha: float = typer.Option(None, help="LoRA alpha (scale = alpha / rank)."),
@@ -128,7 +136,8 @@ def train_cmd(
     hostfile: Path = typer.Option(None, help="mlx.launch hostfile for multi-machine runs."),
     dry_run: bool = typer.Option(False, help="Check config and data, print the config, stop."),
 ) -> None:
-    """Fine-tune a model with LoRA/DoRA/full training (mlx-lm) in a supervised child."""
+    """Fine-tune a model with LoRA/DoRA/full training (mlx-lm) in a supervised child:
+    supervised on chat rows, or DPO/ORPO on preference pairs (--method)."""
     from punie import paths
     from punie.train import runner
     from punie.train.config import TrainConfig, make_config, parse_set

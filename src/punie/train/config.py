@@ -22,6 +22,8 @@ OptimizerName = Literal["adam", "adamw", "sgd", "adafactor"]
 Schedule = Literal["constant", "cosine", "linear"]
 # With mask_prompt: every assistant turn of a chat row, or only its last message (mlx-lm).
 TrainOn = Literal["assistant", "last"]
+# sft: chat rows; dpo/orpo: preference pairs (punie.data.pairs), see punie.train.dpo.
+Method = Literal["sft", "dpo", "orpo"]
 
 
 class TrainConfig(BaseModel):
@@ -33,6 +35,10 @@ class TrainConfig(BaseModel):
 
     model: str = Field(description="model spec: a folder, an embedded name or an HF repo id")
     data: Path = Field(description="folder with train.jsonl and valid.jsonl (test.jsonl optional)")
+    method: Method = Field("sft", description="sft on chat rows, dpo or orpo on preference pairs")
+    beta: float = Field(
+        0.1, gt=0, description="dpo: the KL strength beta; orpo: the odds-ratio weight lambda"
+    )
     fine_tune_type: FineTuneType = "lora"
     rank: int = Field(8, gt=0)
     scale: float = Field(20.0, gt=0, description="LoRA scale; `alpha` is accepted: alpha/rank")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from punie.errors import PunieError
+from punie.jsonl import numbered_rows
 from punie.train.config import TrainConfig
 
 
@@ -29,24 +30,32 @@ def _fallback_validate(path: Path) -> None:
         f = path / f"{split}.jsonl"
         if not f.exists():
             continue
-        with open(f, encoding="utf-8") as fh:
-            for n, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise PunieError(f"not JSON: {exc.msg}", where=f"{f}:{n}") from None
-                if not isinstance(row, dict) or not (
-                    isinstance(row.get("messages"), list)
-                    or isinstance(row.get("text"), str)
-                    or ("prompt" in row and "completion" in row)
-                ):
-                    raise PunieError(
-                        "row has no messages, text or prompt/completion",
-                        where=f"{f}:{n}",
-                        hint="see docs/data.md for the chat-JSONL format",
-                    )
+        for where, row in numbered_rows(f):
+            if not (
+                isinstance(row.get("messages"), list)
+                or isinstance(row.get("text"), str)
+                or ("prompt" in row and "completion" in row)
+            ):
+                raise PunieError(
+                    "row has no messages, text or prompt/completion",
+                    where=where,
+                    hint="see docs/data.md for the chat-JSONL format",
+                )
+
+
+def _report(config: TrainConfig, data: Path):
+    """(validation report or None after the fallback check passed, hint for errors):
+    pairs for dpo/orpo, chat rows for sft."""
+    if config.method != "sft":
+        from punie.data.pairs import validate_pairs
+
+        return validate_pairs(data), "see the pair format in docs/train.md"
+    try:
+        from punie.data.validate import validate_path
+    except ImportError:
+        _fallback_validate(data)
+        return None, ""
+    return validate_path(data), f"run `punie data validate {data}`"
 
 
 def check_data(config: TrainConfig) -> dict[str, int]:
@@ -64,26 +73,13 @@ def check_data(config: TrainConfig) -> dict[str, int]:
                 where=str(data),
                 hint="split the data first: punie data split",
             )
-    try:
-        from punie.data import validate_path  # type: ignore[attr-defined]
-    except ImportError:
-        try:
-            from punie.data.validate import validate_path
-        except ImportError:
-            validate_path = None
-    if validate_path is None:
-        _fallback_validate(data)
-    else:
-        report = validate_path(data)
-        if not report.ok:
-            first = report.errors[0]
-            more = len(report.errors) - 1
-            tail = f"; {more} more errors" if more else ""
-            raise PunieError(
-                f"data fails validation: {first}{tail}",
-                where=str(data),
-                hint=f"run `punie data validate {data}`",
-            )
+    report, hint = _report(config, data)
+    if report is not None and not report.ok:
+        more = len(report.errors) - 1
+        tail = f"; {more} more errors" if more else ""
+        raise PunieError(
+            f"data fails validation: {report.errors[0]}{tail}", where=str(data), hint=hint
+        )
     examples = {
         s: _count_rows(data / f"{s}.jsonl")
         for s in ("train", "valid", "test")

@@ -60,6 +60,27 @@ def _peak() -> dict:
     }
 
 
+def _load_data(cfg: TrainConfig, tokenizer):
+    """(train, valid) datasets and their rows' token lengths: chat rows for sft, pairs
+    (`punie.train.pair_batches`) for dpo/orpo."""
+    if cfg.method == "sft":
+        from punie.train.dataset import load_datasets
+
+        train_ds, valid_ds, _ = load_datasets(
+            Path(cfg.data), tokenizer, cfg.mask_prompt, cfg.train_on
+        )
+        # Sort by real token length (mlx-lm's CacheDataset.itemlen is a row's key count).
+        lengths = [[len(ds[i][0]) for i in range(len(ds))] for ds in (train_ds, valid_ds)]
+        return train_ds, valid_ds, *lengths
+    from punie.train.pair_batches import load_pairs
+
+    train_ds, valid_ds = (
+        load_pairs(Path(cfg.data) / f"{split}.jsonl", tokenizer, cfg.max_seq_length)
+        for split in ("train", "valid")
+    )
+    return train_ds, valid_ds, [p.length for p in train_ds], [p.length for p in valid_ds]
+
+
 def run(run_dir: Path, model_path: str, resume_from: Path | None) -> int:
     import mlx.core as mx
     import numpy as np
@@ -67,9 +88,9 @@ def run(run_dir: Path, model_path: str, resume_from: Path | None) -> int:
     from mlx_lm.utils import load
 
     from punie.blas import blas_in_this_process
+    from punie.errors import PunieError
     from punie.train import batches as B
     from punie.train import engine
-    from punie.train.dataset import load_datasets
 
     cfg = TrainConfig.model_validate_json((run_dir / "config.json").read_text())
     world = mx.distributed.init()
@@ -82,14 +103,14 @@ def run(run_dir: Path, model_path: str, resume_from: Path | None) -> int:
     mx.random.seed(cfg.seed)
 
     model, tokenizer = load(model_path)
-    train_ds, valid_ds, _ = load_datasets(Path(cfg.data), tokenizer, cfg.mask_prompt, cfg.train_on)
-    # Sort by real token length (mlx-lm's CacheDataset.itemlen is a row's key count).
-    train_plan = B.batch_plan(
-        [len(train_ds[i][0]) for i in range(len(train_ds))], cfg.batch_size, rank, size
-    )
-    val_plan = B.batch_plan(
-        [len(valid_ds[i][0]) for i in range(len(valid_ds))], cfg.batch_size, rank, size
-    )
+    try:
+        train_ds, valid_ds, train_lengths, valid_lengths = _load_data(cfg, tokenizer)
+    except PunieError as exc:  # a row the template or max_seq_length cannot train
+        if rank == 0:
+            ev.emit("error", kind="config", message=exc.format_message())
+        return EXIT_CONFIG
+    train_plan = B.batch_plan(train_lengths, cfg.batch_size, rank, size)
+    val_plan = B.batch_plan(valid_lengths, cfg.batch_size, rank, size)
     val_set = B.val_batches(val_plan, cfg.seed, cfg.val_batches)
 
     try:
@@ -99,6 +120,12 @@ def run(run_dir: Path, model_path: str, resume_from: Path | None) -> int:
             ev.emit("error", kind="config", message=str(exc))
         return EXIT_CONFIG
     optimizer = engine.build_optimizer(cfg)
+    reference = None
+    if cfg.method == "dpo":
+        from punie.train.dpo import Reference
+
+        # Before any trained weights load: the reference is the model as it starts.
+        reference = Reference(model, cfg)
 
     start = 0
     state = {"best_val_loss": None, "best_step": None, "bad_evals": 0, "trained_tokens": 0}
@@ -112,13 +139,20 @@ def run(run_dir: Path, model_path: str, resume_from: Path | None) -> int:
     if rank > 0:
         ev.path.unlink(missing_ok=True)
 
-    step_fn, compiled_state = engine.make_step(
-        model,
-        optimizer,
-        cfg.grad_accumulation_steps,
-        selective=cfg.mask_prompt,
-        share_prefix=engine.can_share_prefix(cfg),
-    )
+    preference = None
+    if cfg.method != "sft":
+        from punie.train.dpo import PreferenceObjective
+
+        preference = PreferenceObjective(model, optimizer, cfg, train_ds, valid_ds, reference)
+        compiled_state = preference.state
+    else:
+        step_fn, compiled_state = engine.make_step(
+            model,
+            optimizer,
+            cfg.grad_accumulation_steps,
+            selective=cfg.mask_prompt,
+            share_prefix=engine.can_share_prefix(cfg),
+        )
     adapter_cfg = cfg.adapter_config()
     mx.eval(model.parameters(), optimizer.state)
 
@@ -126,6 +160,7 @@ def run(run_dir: Path, model_path: str, resume_from: Path | None) -> int:
         "resume" if resume_from is not None else "start",
         step=start,
         iters=cfg.iters,
+        method=cfg.method,
         world_size=size,
         rank=rank,
         pid=os.getpid(),
@@ -138,14 +173,19 @@ def run(run_dir: Path, model_path: str, resume_from: Path | None) -> int:
     def do_eval(step: int) -> bool:
         """Evaluate, keep the best adapter; True when early stopping says stop."""
         tic = time.perf_counter()
-        val = engine.evaluate(
-            model,
-            valid_ds,
-            val_set,
-            cfg.max_seq_length,
-            selective=cfg.mask_prompt,
-            share_prefix=engine.can_share_prefix(cfg),
-        )
+        extra: dict = {}
+        if preference is not None:
+            extra = preference.evaluate(val_set)
+            val = extra.pop("val_loss")
+        else:
+            val = engine.evaluate(
+                model,
+                valid_ds,
+                val_set,
+                cfg.max_seq_length,
+                selective=cfg.mask_prompt,
+                share_prefix=engine.can_share_prefix(cfg),
+            )
         best = state["best_val_loss"]
         improved = best is None or val < best - cfg.early_stopping_min_delta
         if improved:
@@ -163,6 +203,7 @@ def run(run_dir: Path, model_path: str, resume_from: Path | None) -> int:
             "val",
             step=step,
             val_loss=val,
+            **extra,
             val_time=round(time.perf_counter() - tic, 4),
             best_val_loss=state["best_val_loss"],
             best_step=state["best_step"],
@@ -196,6 +237,7 @@ def run(run_dir: Path, model_path: str, resume_from: Path | None) -> int:
     if start == 0 and do_eval(0):
         outcome = "early_stopped"
     losses, ntoks, micro, train_time = mx.array(0.0), mx.array(0), 0, 0.0
+    pref_stats = mx.zeros(2)  # dpo/orpo: reward margin and accuracy, summed per micro-batch
     accum = cfg.grad_accumulation_steps
     while outcome == "completed" and step < cfg.iters:
         want_stop = _Stop.requested or stop_file.exists()
@@ -210,12 +252,16 @@ def run(run_dir: Path, model_path: str, resume_from: Path | None) -> int:
         grad = None
         for a in range(accum):
             idx = B.batch_at(train_plan, cfg.seed, step * accum + a)
-            b, lengths = B.collate([train_ds[j] for j in idx], cfg.max_seq_length)
-            lvalue, toks, grad = step_fn(b, lengths, grad, a == accum - 1)
+            if preference is None:
+                b, lengths = B.collate([train_ds[j] for j in idx], cfg.max_seq_length)
+                lvalue, toks, grad = step_fn(b, lengths, grad, a == accum - 1)
+            else:
+                lvalue, stats, grad = preference.step(idx, grad, a == accum - 1)
+                pref_stats, toks = pref_stats + stats[:2], stats[2]
             losses += lvalue
             ntoks += toks
             micro += 1
-        mx.eval(compiled_state, losses, ntoks)
+        mx.eval(compiled_state, losses, ntoks, pref_stats)
         train_time += time.perf_counter() - tic
         step += 1
 
@@ -223,6 +269,11 @@ def run(run_dir: Path, model_path: str, resume_from: Path | None) -> int:
             loss = mx.distributed.all_sum(losses, stream=mx.cpu).item() / (micro * size)
             toks = int(mx.distributed.all_sum(ntoks, stream=mx.cpu).item())
             state["trained_tokens"] += toks
+            if preference is not None:
+                margin, acc = mx.distributed.all_sum(pref_stats, stream=mx.cpu).tolist()
+                extra = {"reward_margin": margin / (micro * size), "accuracy": acc / (micro * size)}
+            else:
+                extra = {}
             ev.emit(
                 "train",
                 step=step,
@@ -231,9 +282,11 @@ def run(run_dir: Path, model_path: str, resume_from: Path | None) -> int:
                 tokens_per_second=toks / train_time,
                 seconds_per_iter=train_time / (micro / accum),
                 trained_tokens=state["trained_tokens"],
+                **extra,
                 **_peak(),
             )
             losses, ntoks, micro, train_time = mx.array(0.0), mx.array(0), 0, 0.0
+            pref_stats = mx.zeros(2)
 
         if step % cfg.steps_per_eval == 0 or step == cfg.iters:
             if do_eval(step):

@@ -16,6 +16,7 @@ from typing import Any
 from punie.data.checks import check_row
 from punie.data.schema import canonical_arguments
 from punie.data.validate import Issue
+from punie.jsonl import parse_lines
 
 FORMATS = ("openai", "sharegpt", "glaive", "alpaca")
 
@@ -210,10 +211,9 @@ def _source_rows(path: Path) -> list[tuple[int, Any]]:
         if not isinstance(data, list):
             raise ValueError("a .json file must hold a list of rows")
         return list(enumerate(data, 1))
-    rows = []
-    for lineno, line in enumerate(raw.split(b"\n"), 1):
-        if line.strip():
-            rows.append((lineno, json.loads(line.decode("utf-8"))))
+    rows = list(parse_lines(raw.decode("utf-8").split("\n")))
+    if any(isinstance(v, ValueError) for _, v in rows):
+        raise ValueError("a line is not JSON")  # the validator's reader names each one
     return rows
 
 

@@ -58,6 +58,7 @@ def _register_all() -> None:
     from punie.flywheel import cli as flywheel_cli
     from punie.model import cli as model_cli
     from punie.serve import cli as serve_cli
+    from punie.traces import cli as traces_cli
     from punie.train import cli as train_cli
 
     for module in (
@@ -68,6 +69,7 @@ def _register_all() -> None:
         evaluate_cli,
         flywheel_cli,
         agent_cli,
+        traces_cli,
     ):
         module.register(app)
 

@@ -53,6 +53,8 @@ from punie.agent.models import ModelHandle
 from punie.agent.tools import ClientCaps, ToolEnv
 from punie.agent.workspace import ToolError, Workspace
 from punie.errors import PunieError
+from punie.traces.record import TurnClock, turn_info
+from punie.traces.recorder import Recorder
 
 log = logging.getLogger("punie.agent")
 SUPPORTED_VERSIONS = (PROTOCOL_VERSION,)
@@ -131,9 +133,16 @@ LIST_PAGE = 100  # sessions per session/list page
 
 
 class PunieAgent:
-    def __init__(self, model: ModelHandle, settings: TurnSettings = TurnSettings(), **tool_limits):
+    def __init__(
+        self,
+        model: ModelHandle,
+        settings: TurnSettings = TurnSettings(),
+        recorder: Recorder | None = None,
+        **tool_limits,
+    ):
         self.model = model
         self.settings = settings
+        self.recorder = recorder or Recorder(enabled=False)  # punie.traces: off unless given
         self.tool_limits = tool_limits  # timeout_s / output_limit for run_command
         self.conn: Any = None
         self.caps = ClientCaps()
@@ -247,6 +256,7 @@ class PunieAgent:
         """The connection is closing: stop every session's MCP servers."""
         for s in list(self.sessions.values()):
             await s.servers.aclose()
+        await self.recorder.aclose()
 
     async def _save(self, s: Session) -> None:
         try:
@@ -284,6 +294,8 @@ class PunieAgent:
             raise RequestError.invalid_request({"details": "a prompt is already running"})
         text = prompt_text(prompt)
         command = slash.parse_command(text)
+        # The previous turn's follow-up (a correction, a thanks, a /clear): for harvest.
+        self.recorder.next_prompt(s.id, str(s.env.workspace.root), text, command and command[0])
         if command is not None:
             await self._slash(s, *command)
             return PromptResponse(stop_reason="end_turn")
@@ -323,18 +335,37 @@ class PunieAgent:
             raise RequestError.internal_error({"details": exc.format_message()}) from None
         if self._agent is None:
             self._agent = build_agent()
+        clock = TurnClock()
         try:
             result = await run_turn(
                 self._agent, model, s.env, s.history, text, self.settings, s.servers.toolsets
             )
-        except (asyncio.CancelledError, RequestError):
+        except asyncio.CancelledError:
+            self._record(s, text, clock, None, "cancelled")
+            raise
+        except RequestError:
             raise
         except Exception as exc:
             log.exception("session %s: turn failed", s.id)
-            raise RequestError.internal_error({"details": f"{type(exc).__name__}: {exc}"}) from None
+            details = f"{type(exc).__name__}: {exc}"
+            self._record(s, text, clock, None, "error", details)
+            raise RequestError.internal_error({"details": details}) from None
         s.history = result.history
         await self._save(s)  # before the response: a restart after it finds this turn
+        self._record(s, text, clock, result)
         return result.stop_reason
+
+    def _record(
+        self, s: Session, text: str, clock: TurnClock, result: Any, ended: str = "", error=""
+    ) -> None:
+        """Queue the turn's trace record (written off the loop; never fails the turn)."""
+        try:
+            info = turn_info(
+                s.id, "serve", s.env, self.model, text, clock, result, ended_by=ended, error=error
+            )
+            self.recorder.turn(info)
+        except Exception:
+            log.warning("session %s: could not record the turn", s.id, exc_info=True)
 
     async def cancel(self, session_id: str, **_) -> None:
         s = self.sessions.get(session_id)

@@ -1,13 +1,16 @@
 """`punie ask "PROMPT"`: the same agent and tools, headless in this terminal.
 
 The answer streams to stdout (so it can be piped); tool calls, permission questions
-and their outcomes go to stderr. Tools run locally in the workspace (`--cwd`).
+and their outcomes go to stderr. Tools run locally in the workspace (`--cwd`). The
+turn is recorded under `PUNIE_HOME/traces/` as a one-turn session (`--no-record`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -67,12 +70,15 @@ def _read_answer(question: str) -> str:
     return line
 
 
-async def _ask(prompt: str, handle: Any, yes: bool, cwd: Path, settings, limits) -> str:
+async def _ask(
+    prompt: str, handle: Any, yes: bool, cwd: Path, settings, limits, recorder: Any
+) -> str:
     from rich.console import Console
 
     from punie.agent.engine import build_agent, run_turn
     from punie.agent.tools import ToolEnv
     from punie.agent.workspace import ToolError, Workspace
+    from punie.traces.record import TurnClock
 
     try:
         ws = Workspace.at(cwd.expanduser().resolve())
@@ -82,15 +88,23 @@ async def _ask(prompt: str, handle: Any, yes: bool, cwd: Path, settings, limits)
     handle.check()
     err = Console(stderr=True)
     env = ToolEnv(workspace=ws, frontend=TerminalFrontend(yes, err), **limits)
+    session_id = uuid.uuid4().hex  # one turn, one session: as `punie serve` names them
     try:
         with err.status(f"starting model {model_spec}…"):
             model = await handle.get()
-        result = await run_turn(build_agent(), model, env, [], prompt, settings)
+        clock = TurnClock()
+        try:
+            result = await run_turn(build_agent(), model, env, [], prompt, settings)
+        except Exception as exc:
+            _record(recorder, session_id, env, handle, prompt, clock, None, f"{exc}")
+            raise
+        _record(recorder, session_id, env, handle, prompt, clock, result)
     except Exception as exc:
         if type(exc).__module__.split(".")[0] in ("pydantic_ai", "openai", "httpx"):
             raise PunieError(f"{type(exc).__name__}: {exc}", where=f"model {model_spec}") from None
         raise
     finally:
+        await recorder.aclose()
         await handle.aclose()
     sys.stdout.write("\n")
     if not result.answered:
@@ -101,6 +115,19 @@ async def _ask(prompt: str, handle: Any, yes: bool, cwd: Path, settings, limits)
     elif result.stop_reason != "end_turn":
         err.print(f"[yellow]stopped: {result.stop_reason}[/]")
     return result.ended_by
+
+
+def _record(recorder, session_id, env, handle, prompt, clock, result, error="") -> None:
+    """Queue the turn's trace record; a recording problem never fails the answer."""
+    from punie.traces.record import turn_info
+
+    try:
+        info = turn_info(
+            session_id, "ask", env, handle, prompt, clock, result, ended_by="error", error=error
+        )
+        recorder.turn(info)
+    except Exception:
+        logging.getLogger("punie.agent").warning("could not record the turn", exc_info=True)
 
 
 def run_ask(
@@ -114,14 +141,18 @@ def run_ask(
     temperature: float | None,
     timeout_s: float,
     context: int | None = None,
+    record: bool = True,
 ) -> int:
     from punie.agent.engine import TurnSettings
     from punie.agent.models import ModelHandle
+    from punie.traces.recorder import Recorder
 
     settings = TurnSettings(max_tokens=max_tokens, temperature=temperature)
     handle = ModelHandle(model, adapter, context=context)
+    recorder = Recorder.from_config(no_record=not record, source="ask")
+    limits = {"timeout_s": timeout_s}
     try:
-        ended_by = asyncio.run(_ask(prompt, handle, yes, cwd, settings, {"timeout_s": timeout_s}))
+        ended_by = asyncio.run(_ask(prompt, handle, yes, cwd, settings, limits, recorder))
     except KeyboardInterrupt:
         return 130
     return 0 if ended_by in ("answer", "max_tokens") else 1

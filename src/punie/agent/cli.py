@@ -10,6 +10,11 @@ CONTEXT_HELP = (
     "the model's context window in tokens (default: the model folder's config, "
     "else what the server says, else 4096)"
 )
+NO_RECORD_HELP = (
+    "do not record this session under PUNIE_HOME/traces (recording is on by default, "
+    "local only, secrets redacted; `record = false` under [traces] in "
+    "PUNIE_HOME/config.toml turns it off for good)"
+)
 MODEL_HELP = (
     "local | local:NAME | local:URL | ollama:NAME | a model folder or name "
     "(Punie starts mlx_lm.server for it on the first prompt)"
@@ -30,6 +35,7 @@ def register(app: typer.Typer) -> None:
         context: int | None = typer.Option(None, "--context", min=1, help=CONTEXT_HELP),
         command_timeout: float = typer.Option(120.0, "--command-timeout", help="seconds"),
         output_limit: int = typer.Option(64_000, "--output-limit", help="bytes of command output"),
+        no_record: bool = typer.Option(False, "--no-record", help=NO_RECORD_HELP),
     ) -> None:
         """Run the Punie agent over ACP on stdio (what JetBrains/Zed start)."""
         from punie.agent.server import run
@@ -42,6 +48,7 @@ def register(app: typer.Typer) -> None:
             context=context,
             timeout_s=command_timeout,
             output_limit=output_limit,
+            record=not no_record,
         )
 
     @app.command("ask")
@@ -55,6 +62,7 @@ def register(app: typer.Typer) -> None:
         temperature: float | None = typer.Option(None, "--temperature"),
         context: int | None = typer.Option(None, "--context", min=1, help=CONTEXT_HELP),
         command_timeout: float = typer.Option(120.0, "--command-timeout"),
+        no_record: bool = typer.Option(False, "--no-record", help=NO_RECORD_HELP),
     ) -> None:
         """Ask the agent once, in this terminal, with local tools."""
         from punie.agent.ask import run_ask
@@ -70,6 +78,7 @@ def register(app: typer.Typer) -> None:
                 temperature=temperature,
                 context=context,
                 timeout_s=command_timeout,
+                record=not no_record,
             )
         )
 

@@ -27,6 +27,7 @@ from typing import Any
 from acp import start_tool_call, text_block, tool_content, update_tool_call
 from acp.schema import ToolCallUpdate
 
+from punie.agent.calls import CallOutcome
 from punie.agent.tools import ToolEnv, ask_permission
 
 log = logging.getLogger("punie.agent")
@@ -73,6 +74,7 @@ async def call_with_permission(
     """Run one MCP tool call with its IDE updates; what the model sees comes back
     (a failure as an `error: ...` text, as with Punie's own tools)."""
     call_id = env.next_id(model_id)
+    env.begin_call(call_id, CallOutcome(tool, args, model_id, call_id, server=server))
     title = f"{server}: {tool}"
     await env.frontend.send(
         start_tool_call(call_id, title, kind="other", status="pending", raw_input=args)
@@ -86,6 +88,7 @@ async def call_with_permission(
             await env.frontend.send(update_tool_call(call_id, status="in_progress"))
             result, ok = await run(), True
     except asyncio.CancelledError:
+        env.end_call(call_id, None)
         with contextlib.suppress(BaseException):
             note = [tool_content(text_block("cancelled"))]
             await asyncio.wait_for(
@@ -95,6 +98,7 @@ async def call_with_permission(
     except Exception as exc:  # the server's tool error, a dead server: tell the model
         result, ok = f"error: {title}: {exc}", False
     text = result if isinstance(result, str) else _as_text(result)
+    env.end_call(call_id, ok, text)
     shown = text if len(text) <= RESULT_CHARS else text[:RESULT_CHARS] + "\n[clipped]"
     await env.frontend.send(
         update_tool_call(

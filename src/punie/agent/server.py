@@ -4,6 +4,8 @@ stdout carries the protocol and nothing else. The process's real stdout is kept 
 a private descriptor for the protocol, and descriptor 1 is pointed at stderr, so a
 stray print, a library warning or a child process (mlx_lm.server, a command) can
 never corrupt the JSON-RPC stream. Logs go to `PUNIE_HOME/logs/agent.log` and stderr.
+Each turn is recorded under `PUNIE_HOME/traces/` unless recording is off
+(`--no-record`, or `record = false` in config.toml: see `punie.traces`).
 """
 
 from __future__ import annotations
@@ -82,18 +84,22 @@ def run(
     timeout_s: float,
     output_limit: int,
     context: int | None = None,
+    record: bool = True,
 ) -> None:
     from punie.agent.acp_agent import PunieAgent
     from punie.agent.engine import TurnSettings
     from punie.agent.models import ModelHandle
+    from punie.traces.recorder import Recorder
 
     proto_fd = reserve_stdout_for_protocol()
     log_file = setup_logging()
     model = ModelHandle(model_spec, adapter, context=context)
     model.check()
+    recorder = Recorder.from_config(no_record=not record, source="serve")
     agent = PunieAgent(
         model,
         TurnSettings(max_tokens=max_tokens, temperature=temperature),
+        recorder,
         timeout_s=timeout_s,
         output_limit=output_limit,
     )

@@ -13,7 +13,7 @@ import contextlib
 import itertools
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -33,6 +33,7 @@ from acp.schema import (
 
 from punie.agent import fileops
 from punie.agent import workspace as wsmod
+from punie.agent.calls import CallOutcome, PermissionAnswer, closed
 from punie.agent.commands import (
     DEFAULT_OUTPUT_LIMIT,
     DEFAULT_TIMEOUT_S,
@@ -99,10 +100,25 @@ class ToolEnv:
     repeats: int = 0
     # resolved path -> failed edit_file matches on it since its last successful edit
     edit_failures: dict[Path, int] = field(default_factory=dict)
+    # This turn's calls by ACP id, in the order they were made (for traces).
+    calls: dict[str, CallOutcome] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def start_turn(self) -> None:
         self.last_call, self.repeats = None, 0
+        self.calls = {}
+
+    def begin_call(self, call_id: str, outcome: CallOutcome) -> None:
+        self.calls[call_id] = outcome
+
+    def note_permission(self, call_id: str, answer: PermissionAnswer) -> None:
+        if call_id in self.calls:
+            self.calls[call_id] = replace(self.calls[call_id], permission=answer)
+
+    def end_call(self, call_id: str, ok: bool | None, told: str = "") -> None:
+        """Close a call: `ok` None means the turn was cancelled while it ran."""
+        if call_id in self.calls:
+            self.calls[call_id] = closed(self.calls[call_id], ok, told)
 
     def next_id(self, model_id: str | None) -> str:
         # Model-side ids can repeat across turns (or be empty); ACP ids must not.
@@ -151,17 +167,27 @@ async def ask_permission(env: ToolEnv, tool_call: ToolCallUpdate, key: str) -> b
     """The IDE's answer for one call (Punie's tools and MCP servers' alike): only an
     allow option runs it, a cancelled request is a no, and an "Always" answer is
     remembered under `key` for the session."""
+    cid = tool_call.tool_call_id
     if key in env.remembered:
-        return env.remembered[key]
+        allowed = env.remembered[key]
+        kind = "allow_always" if allowed else "reject_always"
+        env.note_permission(cid, PermissionAnswer(_answer(allowed), kind, remembered=True))
+        return allowed
     chosen = await env.frontend.ask_permission(tool_call, PERMISSION_OPTIONS)
     option = next((o for o in PERMISSION_OPTIONS if o.option_id == chosen), None)
     if option is None:  # cancelled, or an id we never offered: not a yes
+        env.note_permission(cid, PermissionAnswer("cancelled", None))
         return False
     # A reject is also outcome "selected": the option's kind decides.
     allowed = option.kind in ("allow_once", "allow_always")
     if option.kind in ("allow_always", "reject_always"):
         env.remembered[key] = allowed
+    env.note_permission(cid, PermissionAnswer(_answer(allowed), option.kind))
     return allowed
+
+
+def _answer(allowed: bool) -> str:
+    return "approved" if allowed else "rejected"
 
 
 async def _permission(
@@ -231,8 +257,13 @@ async def execute(env: ToolEnv, name: str, args: dict[str, Any], model_id: str |
     env.repeats = env.repeats + 1 if key == env.last_call else 1
     env.last_call = key
     if env.repeats > MAX_IDENTICAL_CALLS:
-        raise RepeatedToolCall(f"{title_of(name, args)} was asked for {env.repeats} times in a row")
+        why = f"{title_of(name, args)} was asked for {env.repeats} times in a row"
+        # Recorded as a failed call (the guard refused it) under an id no ACP call has.
+        refused = CallOutcome(name, args, model_id, None, status="failed", error=why)
+        env.begin_call(f"refused-{len(env.calls)}", refused)
+        raise RepeatedToolCall(why)
     call_id = env.next_id(model_id)
+    env.begin_call(call_id, CallOutcome(name, args, model_id, call_id))
     title = title_of(name, args)
     change, early = None, None
     try:
@@ -260,6 +291,7 @@ async def execute(env: ToolEnv, name: str, args: dict[str, Any], model_id: str |
     except ToolError as exc:
         text, content, ok = f"error: {exc}", None, False
     except asyncio.CancelledError:
+        env.end_call(call_id, None)
         # The turn was cancelled mid-tool: close the call in the IDE (before the prompt's
         # `cancelled` response, which waits for this task), bounded so cancel stays fast.
         with contextlib.suppress(BaseException):
@@ -270,6 +302,7 @@ async def execute(env: ToolEnv, name: str, args: dict[str, Any], model_id: str |
         raise
     except Exception as exc:  # the IDE's fs/terminal errors, OSError: tell the model
         text, content, ok = f"error: {name}: {exc}", None, False
+    env.end_call(call_id, ok, text)
     content = content or [tool_content(text_block(_clip(text)))]
     await env.frontend.send(
         update_tool_call(

@@ -1,0 +1,1 @@
+"""Recorded sessions: what `punie serve` and `punie ask` did, redacted, for harvest."""

@@ -39,7 +39,7 @@ SHORT = {"succeeded": "ok", "failed": "failed", "rejected": "rejected", "cancell
 def _outcomes(counts: dict[str, int]) -> str:
     parts = [f"{counts[k]} {v}" for k, v in SHORT.items() if counts.get(k)]
     parts += [f"{v} {k}" for k, v in counts.items() if k not in SHORT]
-    return " ".join(parts) or "-"
+    return ", ".join(parts) or "-"
 
 
 @traces_app.command("list")
@@ -59,11 +59,11 @@ def list_command(
     table = Table()
     # 12 characters of the id: `show` and `rm` take any unambiguous start of one.
     table.add_column("session", no_wrap=True)
-    table.add_column("workspace", overflow="fold")
-    for name in ("from", "turns", "calls"):
-        table.add_column(name)
+    table.add_column("workspace", overflow="fold", min_width=9)
+    table.add_column("from", min_width=5)
+    table.add_column("turns", justify="right", min_width=5)
+    table.add_column("calls", min_width=10)
     table.add_column("last", no_wrap=True)
-    table.add_column("size", no_wrap=True)
     for s in found:
         table.add_row(
             s.session_id[:12],
@@ -72,9 +72,10 @@ def list_command(
             str(s.turns),
             _outcomes(s.outcomes),
             s.last_time.strftime("%Y-%m-%d %H:%M"),
-            f"{s.size / 1024:.0f} KB",
         )
     console.print(table)
+    total = sum(s.size for s in found) / 2**20
+    console.print(f"{len(found)} sessions, {total:.1f} MB in {_root()}", highlight=False)
 
 
 def _call_line(c: dict[str, Any]) -> str:

@@ -92,6 +92,7 @@ def register(app: typer.Typer) -> None:
         config_path: Path | None = typer.Option(
             None, "--config-path", help="the IDE's config file (default: its usual place)"
         ),
+        no_record: bool = typer.Option(False, "--no-record", help="register `serve --no-record`"),
     ) -> None:
         """Register `punie serve` as an agent in JetBrains (acp.json) or Zed (settings.json)."""
         from punie.agent.ide_config import run_init
@@ -103,4 +104,5 @@ def register(app: typer.Typer) -> None:
             name=name,
             print_only=print_only,
             config_path=config_path,
+            record=not no_record,
         )

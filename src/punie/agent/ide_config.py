@@ -49,13 +49,15 @@ def _model_arg(model: str) -> str:
     return str(p.resolve()) if p.exists() else model
 
 
-def agent_entry(ide: str, model: str, adapter: Path | None) -> dict[str, Any]:
+def agent_entry(ide: str, model: str, adapter: Path | None, record: bool = True) -> dict[str, Any]:
     cmd = punie_command()
     args = [*cmd[1:], "serve", "--model", _model_arg(model)]
     if adapter is not None:
         from punie.agent.models import resolve_adapter
 
         args += ["--adapter", str(resolve_adapter(adapter))]
+    if not record:
+        args.append("--no-record")
     env = {"PUNIE_HOME": os.environ["PUNIE_HOME"]} if os.environ.get("PUNIE_HOME") else {}
     entry: dict[str, Any] = {"command": cmd[0], "args": args, "env": env}
     if ide == "zed":
@@ -100,6 +102,7 @@ def run_init(
     name: str,
     print_only: bool,
     config_path: Path | None,
+    record: bool = True,
 ) -> None:
     from rich.console import Console
 
@@ -107,7 +110,7 @@ def run_init(
     if ide not in IDES:
         raise PunieError(f"unknown IDE {ide!r}", where="--ide", hint="jetbrains or zed")
     path = Path(config_path).expanduser() if config_path else default_config_path(ide)
-    entry = agent_entry(ide, model, adapter)
+    entry = agent_entry(ide, model, adapter, record)
     try:
         config = merge(_load(path), name, entry)
     except ValueError as exc:  # json.JSONDecodeError is a ValueError
@@ -135,4 +138,17 @@ def run_init(
     atomic.write_text(path, text)
     err.print(
         f"[green]registered {name!r} in {path}[/]: {entry['command']} {' '.join(entry['args'])}"
+    )
+    err.print(recording_note(record), highlight=False)
+
+
+def recording_note(record: bool) -> str:
+    """What `punie init` says about recording (docs/traces.md)."""
+    if not record:
+        return "Punie will not record these sessions (--no-record)."
+    return (
+        "Punie records each session locally under PUNIE_HOME/traces (secrets redacted; "
+        "nothing leaves this machine) to train its model: `punie traces list` shows them. "
+        "Turn it off with `punie init ... --no-record`, or `record = false` under [traces] "
+        "in PUNIE_HOME/config.toml."
     )

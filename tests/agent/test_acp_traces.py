@@ -220,3 +220,21 @@ async def test_a_loaded_session_appends_the_next_prompt_to_its_earlier_file(tmp_
         ("next_prompt", "no, I meant the other one"),
         ("turn", "no, I meant the other one"),
     ]
+
+
+async def test_an_ide_mcp_servers_calls_are_recorded_with_the_server(tmp_path, client):
+    from test_acp_mcp import START_S, notes_server
+
+    script = 'TOOL notes_shout {"text": "hi"}\nTOOL notes_fail {"text": "x"}'
+    async with running_agent(tmp_path, client) as (conn, _, ws):
+        new = await asyncio.wait_for(
+            conn.new_session(cwd=str(ws), mcp_servers=[notes_server()]), START_S
+        )
+        await ask(conn, new.session_id, script, 60)
+    (path,) = (tmp_path / "home" / "traces").glob(f"*/{new.session_id}.jsonl")
+    (turn,) = [json.loads(line) for line in path.read_text().splitlines()]
+    calls = [(c["server"], c["tool"], c["status"], c["permission"]["kind"]) for c in turn["calls"]]
+    assert calls == [
+        ("notes", "shout", "succeeded", "allow_once"),
+        ("notes", "fail", "failed", "allow_once"),
+    ]

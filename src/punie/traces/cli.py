@@ -109,6 +109,8 @@ def show_command(
     as_json: bool = typer.Option(False, "--json", help="the raw records, one a line"),
 ) -> None:
     """A session's turns: prompt, how each ended, every call and its outcome, what followed."""
+    from rich.markup import escape
+
     from punie.traces.store import find_session, read_records, summarize
 
     path = find_session(_root(), session)
@@ -118,16 +120,16 @@ def show_command(
             print(json.dumps(r, ensure_ascii=False))
         return
     s, console = summarize(path), _console()
-    console.print(f"[bold]{s.session_id}[/] in {s.workspace} ({s.source}, {s.turns} turns)")
+    console.print(f"[bold]{s.session_id}[/] in {escape(s.workspace)} ({s.source}, {s.turns} turns)")
     n = 0
     for r in records:
         if r.get("type") == "turn":
             n += 1
             adapter = f" + {r['adapter']}" if r.get("adapter") else ""
+            made_by = escape(f"{r.get('model')}{adapter}")
             console.print(
                 f"\n[bold]#{n}[/] {r.get('time', '?')}  {r.get('ended_by')} "
-                f"({r.get('stop_reason')}, {r.get('duration_s', 0)} s)  [dim]{r.get('model')}"
-                f"{adapter}[/]"
+                f"({r.get('stop_reason')}, {r.get('duration_s', 0)} s)  [dim]{made_by}[/]"
             )
             console.print(f"  [cyan]> {_first_line(r.get('prompt'))}[/]")
             for c in r.get("calls") or []:

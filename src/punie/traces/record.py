@@ -255,7 +255,7 @@ def turn_record(info: TurnInfo) -> dict[str, Any]:
         "started_at": info.started_at,
         "time": info.time,
         "duration_s": round(info.duration_s, 3),
-        "model": info.model,
+        "model": r.text(info.model),  # a server URL may carry a password
         "adapter": info.adapter,
         "prompt": r.text(info.prompt),
         "ended_by": info.ended_by,

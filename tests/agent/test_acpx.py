@@ -42,17 +42,24 @@ class Acpx:
         """Run one acpx command and wait for the agent it started to exit; the
         JSON-RPC messages acpx printed."""
         stops = self._stops()
-        proc = await asyncio.create_subprocess_exec(
-            "acpx",
-            *self.args,
-            "--format",
-            "json",
-            *command,
-            env=self.env,
-            cwd=self.ws,
-            stdout=asyncio.subprocess.PIPE,
-        )
-        out, _ = await asyncio.wait_for(proc.communicate(), 120)
+        for _ in range(5):
+            proc = await asyncio.create_subprocess_exec(
+                "acpx",
+                *self.args,
+                "--format",
+                "json",
+                *command,
+                env=self.env,
+                cwd=self.ws,
+                stdout=asyncio.subprocess.PIPE,
+            )
+            out, _ = await asyncio.wait_for(proc.communicate(), 120)
+            # acpx's queue owner outlives the agent by a moment; a command that reaches
+            # it while it closes is refused as retryable (QUEUE_OWNER_CLOSED), as acpx
+            # tells its clients to retry. Punie was not involved yet: try again.
+            if proc.returncode == 0 or b'"retryable":true' not in out:
+                break
+            await asyncio.sleep(1)
         assert proc.returncode == 0, out.decode()
         async with asyncio.timeout(30):
             while self._stops() == stops:

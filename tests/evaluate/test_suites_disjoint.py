@@ -1,8 +1,9 @@
 """Every built-in suite (tools, no-tool, tasks) comes as a dev and a test draw, and no
 user turn of either draw is a near copy of a training turn or of the other draw.
 
-Near copy: the difflib ratio of the two texts, lowercased with punctuation and runs of
-whitespace turned into single spaces, is at least NEAR. At 0.85 the near copies the
+Near copy (`punie.data.near`, which `punie data harvest` shares): the difflib ratio
+of the two texts, lowercased with punctuation and runs of whitespace turned into
+single spaces, is at least NEAR. At 0.85 the near copies the
 exact-string checks let through score 0.90 and up ("what does http status 500 mean"
 in training vs "... 404 ..." in the no-tool suite until 2026-12-03: 0.93; "how do i get
 the current directory" vs "... current working directory": 0.89), while the closest
@@ -14,34 +15,17 @@ ls files library" (training) vs "i d like the output of git ls files bakery" (ta
 from __future__ import annotations
 
 import re
-from difflib import SequenceMatcher
 
 import pytest
 
 from punie.data.gen_pools import TRAIN
 from punie.data.gen_task_prompts import PROMPT_POOLS
 from punie.data.gen_tools import generate_tools
+from punie.data.near import near_pairs
 from punie.evaluate.suite import builtin_suites, load_any_suite
 
-NEAR = 0.85
 # Each suite family: its test draw (reported) and its dev draw (for choosing recipes).
 DRAWS = {"tools": "tools-dev", "no-tool": "no-tool-dev", "tasks": "tasks-dev"}
-
-
-def norm(text: str) -> str:
-    text = re.sub(r"[^\w\s]", " ", text.lower())
-    return " ".join(text.split())
-
-
-def near_pairs(left, right) -> list[tuple[str, str, float]]:
-    out = []
-    for a in {norm(x) for x in left}:
-        for b in {norm(x) for x in right}:
-            sm = SequenceMatcher(None, a, b)
-            # The cheap upper bounds first: most pairs are rejected without ratio().
-            if sm.real_quick_ratio() >= NEAR and sm.quick_ratio() >= NEAR and sm.ratio() >= NEAR:
-                out.append((a, b, round(sm.ratio(), 3)))
-    return sorted(out)
 
 
 def user_turns(name: str) -> list[str]:

@@ -10,7 +10,7 @@ from punie.errors import PunieError
 
 data_app = typer.Typer(
     name="data",
-    help="Chat-JSONL datasets: validate, check-format, generate, split, stats, import.",
+    help="Chat-JSONL datasets: validate, check-format, generate, split, stats, import, harvest.",
     no_args_is_help=True,
 )
 
@@ -243,6 +243,80 @@ def import_cmd(
         _write_out(out, {"train": rows})
     else:
         _write_out(out, split_rows(rows, parse_ratios(ratios), seed))
+
+
+@data_app.command("harvest")
+def harvest_cmd(
+    out: Path = typer.Option(..., "--out", "-o", help="folder to write (replaced whole)"),
+    since: str = typer.Option(None, "--since", help="turns started then or later: DATE or 30d"),
+    workspace: Path = typer.Option(None, "--workspace", help="only this workspace's sessions"),
+    traces: Path = typer.Option(None, "--traces", help="traces folder (PUNIE_HOME/traces)"),
+    existing: list[Path] = typer.Option(
+        None, "--existing", help="a dataset (file or folder) not to repeat; repeatable"
+    ),
+    model: str = typer.Option(None, "--model", "-m", help=_MODEL_HELP + " (length, format)"),
+    max_seq_length: int = typer.Option(2048, "--max-seq-length", help="with --model"),
+    limit: int = typer.Option(40, "--limit", help="turns to list (0: all; all in harvest.json)"),
+) -> None:
+    """Recorded sessions into training rows (approved, succeeded, uncorrected turns) and
+    preference pairs (a rejected or failed call, then the allowed one): split by time."""
+    from punie.data import harvest as hv
+    from punie.data import harvest_io as io
+    from punie.data.gen_python import suite_requests
+
+    root = traces
+    if root is None:
+        from punie.traces.config import traces_root
+
+        root = traces_root()
+    cutoff = io.parse_since(since) if since else None
+    turns, info = io.load_turns(root, cutoff, workspace)
+    too_long = bad_format = None
+    if model:
+        too_long, bad_format = io.model_checks(model, max_seq_length)
+    checks = hv.Checks(
+        existing=io.existing_keys(existing or []),
+        suite_requests=hv.normalised(suite_requests()),
+        too_long=too_long,
+        bad_format=bad_format,
+    )
+    result = hv.harvest(turns, checks)
+    info = {"traces": str(root), "since": cutoff.isoformat() if cutoff else None, **info}
+    io.write_harvest(out, result, io.report(result, info))
+    _print_harvest(result, out, limit)
+
+
+def _print_harvest(result, out: Path, limit: int) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from punie.data.harvest import REASONS
+
+    console = Console()
+    table = Table(title="turns")
+    for name in ("session", "where", "prompt", "kept", "split", "why"):
+        table.add_column(name, overflow="fold")
+    shown = result.outcomes if not limit else result.outcomes[:limit]
+    for o in shown:
+        kept = "positive" if o.positive else f"{o.pairs} pairs" if o.pairs else "dropped"
+        why = "; ".join(f"{k}: {d}" if d else k for k, d in o.reasons)
+        where = o.where.rsplit(":", 1)[-1]
+        cells = (o.session_id[:8], f"line {where}", o.prompt[:40], kept, o.split or "", why)
+        table.add_row(*(escape(c) for c in cells))
+    console.print(table)
+    if len(result.outcomes) > len(shown):
+        console.print(f"... {len(result.outcomes) - len(shown)} more turns in harvest.json")
+    summary = Table(title="reasons")
+    summary.add_column("reason")
+    summary.add_column("turns", justify="right")
+    summary.add_column("meaning")
+    for key, n in result.counts().items():
+        summary.add_row(key, str(n), REASONS[key])
+    console.print(summary)
+    pos = {k: len(v) for k, v in result.positives.items()}
+    pairs = {k: len(v) for k, v in result.pairs.items()}
+    console.print(f"wrote {out}: positives {pos or 0}, pairs {pairs or 0}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

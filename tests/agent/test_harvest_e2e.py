@@ -121,12 +121,12 @@ def test_each_turn_is_kept_or_dropped_for_the_expected_reason(harvested):
     ]
     assert got == [
         (READS, "positive", []),
-        (TURN2, "1 pairs", ["negative"]),
+        (TURN2, "1 pair", ["negative"]),
         ("thanks! my token is [REDACTED:github_token]", "", ["correction"]),
         (CORRECTION, "", ["negative", "unpaired"]),
         (TURN4, "", ["cancelled"]),
         ("hello again", "positive", []),
-        (RECOVER, "1 pairs", ["negative"]),
+        (RECOVER, "1 pair", ["negative"]),
         ("what can you do", "positive", []),
         (SUITE, "", ["suite_leak"]),
     ]

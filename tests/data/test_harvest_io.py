@@ -141,14 +141,14 @@ def test_the_harvest_folder_holds_splits_pairs_and_the_report(traces, tmp_path):
     assert files == ["harvest.json", "pairs/train.jsonl", "train.jsonl", "valid.jsonl"]
     report = json.loads((out / "harvest.json").read_text())
     assert (report["positives"], report["pairs"]) == ({"train": 1, "valid": 1}, {"train": 1})
-    assert [o["kept"] for o in report["outcomes"]] == ["positive", "1 pairs", "positive"]
+    assert [o["kept"] for o in report["outcomes"]] == ["positive", "1 pair", "positive"]
     assert report["reasons"]["negative"]["turns"] == 1
 
 
 def test_the_table_names_each_dropped_turns_reason(traces, tmp_path):
     result = harvest_cli("--traces", traces, "--out", tmp_path / "out")
     row = next(line for line in result.output.splitlines() if "write a.py" in line)
-    assert "1 pairs" in row and "negative: write_file rejected" in row
+    assert "1 pair" in row and "negative: write_file rejected" in row
 
 
 def test_existing_data_is_not_repeated(traces, tmp_path):

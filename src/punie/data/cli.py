@@ -295,14 +295,15 @@ def _print_harvest(result, out: Path, limit: int) -> None:
 
     console = Console()
     table = Table(title="turns")
-    for name in ("session", "where", "prompt", "kept", "split", "why"):
+    for name in ("session", "line", "prompt", "kept", "split", "why"):
         table.add_column(name, overflow="fold")
     shown = result.outcomes if not limit else result.outcomes[:limit]
     for o in shown:
-        kept = "positive" if o.positive else f"{o.pairs} pairs" if o.pairs else "dropped"
         why = "; ".join(f"{k}: {d}" if d else k for k, d in o.reasons)
-        where = o.where.rsplit(":", 1)[-1]
-        cells = (o.session_id[:8], f"line {where}", o.prompt[:40], kept, o.split or "", why)
+        line = o.where.rsplit(":", 1)[-1]
+        prompt = " ".join(o.prompt.split())[:40]
+        split = o.split if o.kept else ""
+        cells = (o.session_id[:8], line, prompt, o.kept or "dropped", split or "", why)
         table.add_row(*(escape(c) for c in cells))
     console.print(table)
     if len(result.outcomes) > len(shown):
@@ -314,9 +315,15 @@ def _print_harvest(result, out: Path, limit: int) -> None:
     for key, n in result.counts().items():
         summary.add_row(key, str(n), REASONS[key])
     console.print(summary)
-    pos = {k: len(v) for k, v in result.positives.items()}
-    pairs = {k: len(v) for k, v in result.pairs.items()}
-    console.print(f"wrote {out}: positives {pos or 0}, pairs {pairs or 0}", highlight=False)
+
+    def sizes(splits: dict) -> str:
+        return ", ".join(f"{k} {len(v)}" for k, v in splits.items()) or "none"
+
+    console.print(
+        f"wrote {out}: positives {sizes(result.positives)}; pairs (in pairs/) "
+        f"{sizes(result.pairs)}; report harvest.json",
+        highlight=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -98,13 +98,20 @@ class Outcome:
     def drop(self, key: str, detail: str = "") -> None:
         self.reasons.append((key, detail))
 
+    @property
+    def kept(self) -> str:
+        """`positive`, `N pair(s)`, or "" for a dropped turn."""
+        if self.positive:
+            return "positive"
+        return f"{self.pairs} pair{'s' if self.pairs > 1 else ''}" if self.pairs else ""
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "where": self.where,
             "session_id": self.session_id,
             "turn_id": self.turn_id,
             "prompt": self.prompt[:200],
-            "kept": "positive" if self.positive else f"{self.pairs} pairs" if self.pairs else "",
+            "kept": self.kept,
             "split": self.split,
             "reasons": [{"reason": k, "detail": d} for k, d in self.reasons],
         }

@@ -146,3 +146,17 @@ async def test_a_corrupt_session_file_is_refused_and_left_as_it_is(tmp_path, cli
     assert err.value.code == -32602 and "not valid JSON" in json.dumps(err.value.data)
     assert path.read_text() == '{"format": 1, "history": [{"kind": "nonsense"}'
     assert listed.sessions == []
+
+
+async def test_an_always_allow_answer_survives_a_restart(tmp_path):
+    write = 'TOOL write_file {"path": "f.txt", "content": "%s"}'
+    first = RecordingClient(choice="allow_always")
+    async with running_agent(tmp_path, first) as (conn, sid, ws):
+        await ask(conn, sid, write % "one")
+    assert len(first.permission_requests) == 1
+    again = RecordingClient(choice="reject_once")  # would refuse, if it were asked
+    async with running_agent(tmp_path, again) as (conn, _, ws):
+        await conn.load_session(cwd=str(ws), session_id=sid, mcp_servers=[])
+        await ask(conn, sid, write % "two")
+        assert (ws / "f.txt").read_text() == "two"
+    assert again.permission_requests == []

@@ -126,6 +126,7 @@ class Session:
             created_at=self.created_at,
             updated_at=sessions.now(),
             history=self.history,
+            remembered=dict(self.env.remembered),
         )
 
 
@@ -201,6 +202,7 @@ class PunieAgent:
             await old.servers.aclose()
         s = await self._open(session_id, ws, mcp_servers)
         s.history, s.created_at = saved.history, saved.created_at
+        s.env.remembered.update(saved.remembered)
         # The spec's order for session/load: the whole conversation, then the response.
         for update in sessions.replay_updates(s.history):
             await s.env.frontend.send(update)

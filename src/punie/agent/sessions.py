@@ -16,7 +16,7 @@ import hashlib
 import itertools
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,9 @@ class SavedSession:
     created_at: str  # ISO 8601, UTC
     updated_at: str
     history: list  # pydantic-ai ModelMessages
+    # The user's "Always allow" / "Always reject" answers, by tool (or MCP tool) key: a
+    # resumed session must not ask again what the user said never to ask.
+    remembered: dict[str, bool] = field(default_factory=dict)
 
 
 def now() -> str:
@@ -100,6 +103,7 @@ def save(saved: SavedSession) -> None:
         "created_at": saved.created_at,
         "updated_at": saved.updated_at,
         "history": ModelMessagesTypeAdapter.dump_python(saved.history, mode="json"),
+        "remembered": dict(saved.remembered),
     }
     atomic.write_json(session_file(saved.cwd, saved.session_id), doc)
 
@@ -114,6 +118,14 @@ def load(cwd: str | Path, session_id: str) -> SavedSession:
     except OSError as exc:
         raise SessionError(f"cannot read {path}: {exc}") from None
     return _parse(path, text)
+
+
+def _remembered(raw: object) -> dict[str, bool]:
+    if not isinstance(raw, dict) or not all(
+        isinstance(k, str) and isinstance(v, bool) for k, v in raw.items()
+    ):
+        raise ValueError("remembered must map tool names to true/false")
+    return dict(raw)
 
 
 def _parse(path: Path, text: str) -> SavedSession:
@@ -135,6 +147,7 @@ def _parse(path: Path, text: str) -> SavedSession:
             created_at=str(doc["created_at"]),
             updated_at=str(doc["updated_at"]),
             history=list(history),
+            remembered=_remembered(doc.get("remembered", {})),
         )
     except (KeyError, ValueError) as exc:
         reason = f"missing {exc}" if isinstance(exc, KeyError) else str(exc).splitlines()[0]

@@ -175,3 +175,14 @@ async def test_the_mcp_server_stops_when_the_agent_does(tmp_path, client):
             break
         await asyncio.sleep(0.05)
     assert not _alive(pid)
+
+
+async def test_a_model_repeating_an_mcp_call_ends_the_turn_like_its_own_tools(tmp_path):
+    client = RecordingClient(choice="allow_always")
+    async with running_agent(tmp_path, client) as (conn, _, ws):
+        sid = await mcp_session(conn, ws)
+        resp = await ask(conn, sid, 'REPEAT notes_note {"text": "again"}', TURN_S)
+    assert resp.stop_reason == "end_turn"
+    assert "repeated itself" in client.text()
+    # Two identical calls ran; the third was refused before reaching the server.
+    assert (ws / "notes.txt").read_text() == "again\nagain\n"

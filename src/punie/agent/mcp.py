@@ -28,7 +28,7 @@ from acp import start_tool_call, text_block, tool_content, update_tool_call
 from acp.schema import ToolCallUpdate
 
 from punie.agent.calls import CallOutcome
-from punie.agent.tools import ToolEnv, ask_permission
+from punie.agent.tools import ToolEnv, ask_permission, guard_repeats
 
 log = logging.getLogger("punie.agent")
 
@@ -73,9 +73,10 @@ async def call_with_permission(
 ) -> Any:
     """Run one MCP tool call with its IDE updates; what the model sees comes back
     (a failure as an `error: ...` text, as with Punie's own tools)."""
+    title = f"{server}: {tool}"
+    guard_repeats(env, tool, args, model_id, title, server=server)
     call_id = env.next_id(model_id)
     env.begin_call(call_id, CallOutcome(tool, args, model_id, call_id, server=server))
-    title = f"{server}: {tool}"
     await env.frontend.send(
         start_tool_call(call_id, title, kind="other", status="pending", raw_input=args)
     )

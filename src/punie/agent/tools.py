@@ -251,17 +251,25 @@ class RepeatedToolCall(Exception):
 MAX_IDENTICAL_CALLS = 2
 
 
-async def execute(env: ToolEnv, name: str, args: dict[str, Any], model_id: str | None) -> str:
-    """Run one tool call with its IDE updates; returns the text the model sees."""
-    key = (name, json.dumps(args, sort_keys=True, default=str))
+def guard_repeats(
+    env: ToolEnv, name: str, args: dict[str, Any], model_id: str | None, title: str, **outcome
+) -> None:
+    """Count identical consecutive calls (Punie's tools and MCP tools alike) and end
+    the turn with RepeatedToolCall past MAX_IDENTICAL_CALLS."""
+    key = (outcome.get("server"), name, json.dumps(args, sort_keys=True, default=str))
     env.repeats = env.repeats + 1 if key == env.last_call else 1
     env.last_call = key
     if env.repeats > MAX_IDENTICAL_CALLS:
-        why = f"{title_of(name, args)} was asked for {env.repeats} times in a row"
+        why = f"{title} was asked for {env.repeats} times in a row"
         # Recorded as a failed call (the guard refused it) under an id no ACP call has.
-        refused = CallOutcome(name, args, model_id, None, status="failed", error=why)
+        refused = CallOutcome(name, args, model_id, None, status="failed", error=why, **outcome)
         env.begin_call(f"refused-{len(env.calls)}", refused)
         raise RepeatedToolCall(why)
+
+
+async def execute(env: ToolEnv, name: str, args: dict[str, Any], model_id: str | None) -> str:
+    """Run one tool call with its IDE updates; returns the text the model sees."""
+    guard_repeats(env, name, args, model_id, title_of(name, args))
     call_id = env.next_id(model_id)
     env.begin_call(call_id, CallOutcome(name, args, model_id, call_id))
     title = title_of(name, args)

@@ -28,7 +28,7 @@ from acp import start_tool_call, text_block, tool_content, update_tool_call
 from acp.schema import ToolCallUpdate
 
 from punie.agent.calls import CallOutcome
-from punie.agent.tools import ToolEnv, ask_permission, guard_repeats
+from punie.agent.tools import ToolEnv, ask_permission, clip, guard_repeats, report_cancelled
 
 log = logging.getLogger("punie.agent")
 
@@ -36,7 +36,6 @@ log = logging.getLogger("punie.agent")
 SUPPORTS_HTTP = True
 SUPPORTS_SSE = False
 START_TIMEOUT_S = 30.0  # start + initialize handshake, per server (npx can be slow)
-RESULT_CHARS = 20_000  # what the IDE is shown of a result (the model gets all of it)
 
 
 def prefix_of(name: str) -> str:
@@ -89,18 +88,13 @@ async def call_with_permission(
             await env.frontend.send(update_tool_call(call_id, status="in_progress"))
             result, ok = await run(), True
     except asyncio.CancelledError:
-        env.end_call(call_id, None)
-        with contextlib.suppress(BaseException):
-            note = [tool_content(text_block("cancelled"))]
-            await asyncio.wait_for(
-                env.frontend.send(update_tool_call(call_id, status="failed", content=note)), 0.5
-            )
+        await report_cancelled(env, call_id)
         raise
     except Exception as exc:  # the server's tool error, a dead server: tell the model
         result, ok = f"error: {title}: {exc}", False
     text = result if isinstance(result, str) else _as_text(result)
     env.end_call(call_id, ok, text)
-    shown = text if len(text) <= RESULT_CHARS else text[:RESULT_CHARS] + "\n[clipped]"
+    shown = clip(text)
     await env.frontend.send(
         update_tool_call(
             call_id,

@@ -269,10 +269,10 @@ def guard_repeats(
 
 async def execute(env: ToolEnv, name: str, args: dict[str, Any], model_id: str | None) -> str:
     """Run one tool call with its IDE updates; returns the text the model sees."""
-    guard_repeats(env, name, args, model_id, title_of(name, args))
+    title = title_of(name, args)
+    guard_repeats(env, name, args, model_id, title)
     call_id = env.next_id(model_id)
     env.begin_call(call_id, CallOutcome(name, args, model_id, call_id))
-    title = title_of(name, args)
     change, early = None, None
     try:
         change = await _prepare(env, name, args)
@@ -299,25 +299,30 @@ async def execute(env: ToolEnv, name: str, args: dict[str, Any], model_id: str |
     except ToolError as exc:
         text, content, ok = f"error: {exc}", None, False
     except asyncio.CancelledError:
-        env.end_call(call_id, None)
-        # The turn was cancelled mid-tool: close the call in the IDE (before the prompt's
-        # `cancelled` response, which waits for this task), bounded so cancel stays fast.
-        with contextlib.suppress(BaseException):
-            note = [tool_content(text_block("cancelled"))]
-            await asyncio.wait_for(
-                env.frontend.send(update_tool_call(call_id, status="failed", content=note)), 0.5
-            )
+        await report_cancelled(env, call_id)
         raise
     except Exception as exc:  # the IDE's fs/terminal errors, OSError: tell the model
         text, content, ok = f"error: {name}: {exc}", None, False
     env.end_call(call_id, ok, text)
-    content = content or [tool_content(text_block(_clip(text)))]
+    content = content or [tool_content(text_block(clip(text)))]
     await env.frontend.send(
         update_tool_call(
-            call_id, status="completed" if ok else "failed", content=content, raw_output=_clip(text)
+            call_id, status="completed" if ok else "failed", content=content, raw_output=clip(text)
         )
     )
     return text
+
+
+async def report_cancelled(env: ToolEnv, call_id: str) -> None:
+    """The turn was cancelled mid-call: record it and close the call in the IDE (before
+    the prompt's `cancelled` response, which waits for this task), bounded so cancel
+    stays fast."""
+    env.end_call(call_id, None)
+    with contextlib.suppress(BaseException):
+        note = [tool_content(text_block("cancelled"))]
+        await asyncio.wait_for(
+            env.frontend.send(update_tool_call(call_id, status="failed", content=note)), 0.5
+        )
 
 
 async def _prepare(env: ToolEnv, name: str, args: dict[str, Any]) -> FileChange | None:
@@ -333,7 +338,8 @@ async def _prepare(env: ToolEnv, name: str, args: dict[str, Any]) -> FileChange 
     return None
 
 
-def _clip(text: str, limit: int = 20_000) -> str:
+def clip(text: str, limit: int = 20_000) -> str:
+    """What the IDE is shown of a result (the model gets all of it)."""
     return text if len(text) <= limit else text[:limit] + "\n[clipped]"
 
 
@@ -353,7 +359,7 @@ async def _dispatch(
         return hits, None, True
     if name == "run_command":
         result = await _run(env, args["command"])
-        content = [tool_content(text_block(_clip(result.for_model())))]
+        content = [tool_content(text_block(clip(result.for_model())))]
         if result.terminal_id is not None:
             content.insert(0, tool_terminal_ref(result.terminal_id))
         return result.for_model(), content, result.ok

@@ -30,7 +30,7 @@ import numpy as np
 from mlx.utils import tree_flatten, tree_unflatten
 
 from punie.train.config import TrainConfig
-from punie.train.engine import can_share_prefix
+from punie.train.engine import accumulate_and_update, can_share_prefix
 from punie.train.loss import head_of, prefix_body, prefix_plan, supports_prefix
 from punie.train.pair_batches import Pair, PairBatch, collate_pairs
 
@@ -190,25 +190,12 @@ class PreferenceObjective:
         grad = nn.value_and_grad(model, self._loss)
         accum = cfg.grad_accumulation_steps
 
-        def finish(lvalue, stats, g, prev_grad, do_update):
-            from mlx.nn.utils import average_gradients
-            from mlx.utils import tree_map
-
-            if prev_grad is not None:
-                g = tree_map(lambda x, y: x + y, g, prev_grad)
-            if do_update:
-                g = average_gradients(g)
-                if accum > 1:
-                    g = tree_map(lambda x: x / accum, g)
-                optimizer.update(model, g)
-                g = None
-            return lvalue, stats, g
-
         def compiled(kind):
             @partial(mx.compile, inputs=self.state, outputs=self.state)
             def step(args, prev_grad, do_update):
                 (lvalue, stats), g = grad(model, *args)
-                return finish(lvalue, stats, g, prev_grad, do_update)
+                g = accumulate_and_update(model, optimizer, g, prev_grad, do_update, accum)
+                return lvalue, stats, g
 
             return step
 

@@ -117,6 +117,21 @@ def can_share_prefix(cfg: TrainConfig) -> bool:
     return cfg.dropout == 0 and not cfg.grad_checkpoint
 
 
+def accumulate_and_update(model, optimizer, grad, prev_grad, do_update: bool, accum: int):
+    """Add this micro-batch's gradient to the running sum; on an update step average
+    it across ranks and micro-batches and apply it. Returns the sum still running
+    (None after an update)."""
+    if prev_grad is not None:
+        grad = tree_map(lambda x, y: x + y, grad, prev_grad)
+    if do_update:
+        grad = average_gradients(grad)
+        if accum > 1:
+            grad = tree_map(lambda x: x / accum, grad)
+        optimizer.update(model, grad)
+        grad = None
+    return grad
+
+
 def make_step(
     model: nn.Module,
     optimizer,
@@ -140,14 +155,7 @@ def make_step(
     state = [model.state, optimizer.state, mx.random.state]
 
     def finish(lvalue, toks, grad, prev_grad, do_update):
-        if prev_grad is not None:
-            grad = tree_map(lambda x, y: x + y, grad, prev_grad)
-        if do_update:
-            grad = average_gradients(grad)
-            if grad_accum > 1:
-                grad = tree_map(lambda x: x / grad_accum, grad)
-            optimizer.update(model, grad)
-            grad = None
+        grad = accumulate_and_update(model, optimizer, grad, prev_grad, do_update, grad_accum)
         return lvalue, toks, grad
 
     if head is None:

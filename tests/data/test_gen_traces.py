@@ -6,7 +6,6 @@ import asyncio
 import json
 import random
 import re
-from difflib import SequenceMatcher
 from pathlib import Path
 
 import pytest
@@ -18,25 +17,8 @@ from punie.data.gen_traces import TRAIN_MIX, fixed_env, play, run_steps, trace_r
 from punie.data.gen_vocab import TRAIN_DIRS, TRAIN_FILES
 from punie.data.gen_workspaces import WS_POOLS
 from punie.data.generate import build
+from punie.data.near import near_pairs, norm
 from punie.evaluate.gen_tasks import task_suite
-
-# Two prompts whose normalised texts match at least this much are near copies.
-NEAR = 0.85
-
-
-def norm(text: str) -> str:
-    text = re.sub(r"[^\w\s]", " ", text.lower())
-    return " ".join(text.split())
-
-
-def near_pairs(left: list[str], right: list[str]) -> list[tuple[str, str, float]]:
-    out = []
-    for a in {norm(x) for x in left}:
-        for b in {norm(x) for x in right}:
-            sm = SequenceMatcher(None, a, b)
-            if sm.real_quick_ratio() >= NEAR and sm.quick_ratio() >= NEAR and sm.ratio() >= NEAR:
-                out.append((a, b, sm.ratio()))
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -46,11 +46,11 @@ def declared_tools(tools: Any, out: list[Problem]) -> dict[str, Any] | None:
             specs[name] = schema_check.checker_for(params, where=f"{name} arguments")
         except schema_check.SchemaInvalid as exc:
             out.append((f"tool {name!r} parameters is not a valid JSON schema: {exc}", "fix it"))
-            specs[name] = _unchecked
+            specs[name] = unchecked
     return specs
 
 
-def _unchecked(_arguments: Any) -> list[str]:
+def unchecked(_arguments: Any) -> list[str]:
     """Calls to a tool whose schema is broken: that schema is the one problem to report."""
     return []
 

@@ -21,8 +21,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from punie.data.checks import Problem, _unchecked, check_messages, declared_tools
-from punie.data.validate import Issue, ValidationReport, _gc_paused, dataset_files
+from punie.data.checks import Problem, check_messages, declared_tools, unchecked
+from punie.data.validate import Issue, ValidationReport, dataset_files, gc_paused
 
 ANSWERS = ("chosen", "rejected")
 
@@ -35,7 +35,7 @@ class _AnyTool(dict):
         return True
 
     def __getitem__(self, name: str):
-        return _unchecked
+        return unchecked
 
 
 def _answer_problems(messages: list, answer: Any, key: str, specs: dict | None) -> list[Problem]:
@@ -121,7 +121,7 @@ def _check_file(path: Path) -> tuple[int, list[Issue]]:
 def validate_pairs(path: str | Path) -> ValidationReport:
     """Check a pairs file or a folder of them (train/valid/test.jsonl): every problem,
     each as `file:line: what (how to fix)`."""
-    with _gc_paused():
+    with gc_paused():
         issues: list[Issue] = []
         examples: dict[str, int] = {}
         for f in dataset_files(Path(path)):

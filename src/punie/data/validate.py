@@ -106,7 +106,7 @@ def _loads_sharing_tools(text: str, shared: list) -> Any:
 
 def check_lines(path: str, lines: Iterable[bytes]) -> ParsedFile:
     """Parse and structurally check raw JSONL lines (bytes, newline optional)."""
-    with _gc_paused():
+    with gc_paused():
         return _check_lines(path, lines)
 
 
@@ -330,7 +330,7 @@ def read_file(path: Path) -> ParsedFile:
 
 
 @contextmanager
-def _gc_paused():
+def gc_paused():
     """Pause the cyclic GC while many long-lived dicts are built: it would rescan them
     over and over (3-5x slower on 100k rows), and none of them can form a cycle."""
     was_on = gc.isenabled()
@@ -348,7 +348,7 @@ def validate_path(
     max_seq_length: int = DEFAULT_MAX_SEQ_LENGTH,
 ) -> ValidationReport:
     """Validate a file or dataset folder; pure apart from reading the files and tokenizer."""
-    with _gc_paused():
+    with gc_paused():
         return _validate_path(Path(path), model, max_seq_length)
 
 

@@ -329,3 +329,35 @@ def test_frozen_prefixes_stay_within_their_byte_budget(top_lora):
         cache.states(mx.array([[first, 2, 3, 4]]))
     assert len(cache._rows) == 2  # the oldest of three went
     assert np.asarray([5, 2, 3, 4], np.int32).tobytes() in cache._rows
+
+
+def test_start_weight_weighs_each_ranges_first_target():
+    lengths = [[3, 7], [1, 4]]  # targets 2..6 of row 0, 0..3 of row 1
+    index, weight = loss_positions(lengths, 8, start_weight=5.0)
+    n = int((weight > 0).sum())
+    assert weight.dtype == np.float32 and n == 9
+    firsts = {int(index[k]) for k in range(n) if weight[k] == 5.0}
+    assert firsts == {2, 7 + 0}  # row 0's target 2, row 1's target 0 (flat 1 * 7 + 0)
+    assert (weight[:n] == 1.0).sum() == n - 2
+
+
+def test_weighted_selective_loss_is_the_weighted_mean_of_default_losses(lora_batch):
+    """start_weight = 1 keeps today's loss; > 1 is sum(w * ce) / sum(w) over the same
+    positions, with the token count unchanged (it feeds tokens/s)."""
+    import mlx.core as mx
+    import mlx.nn as nn
+
+    from punie.train.loss import head_of, selective_loss, target_mask
+
+    model, _, batch, lengths = lora_batch
+    head = head_of(model)
+    index, weight = loss_positions(lengths, batch.shape[1], start_weight=4.0)
+    loss, ntoks = selective_loss(model, head, batch, mx.array(index), mx.array(weight))
+    ce = np.array(nn.losses.cross_entropy(model(batch[:, :-1]), batch[:, 1:]))
+    w = target_mask(lengths, batch.shape[1], start_weight=4.0)
+    assert int(ntoks) == int((w > 0).sum()) and (w == 4.0).sum() == batch.shape[0]
+    assert float(loss) == pytest.approx(float((ce * w).sum() / w.sum()), rel=1e-5)
+    plain, _ = selective_loss(
+        model, head, batch, *map(mx.array, loss_positions(lengths, batch.shape[1]))
+    )
+    assert float(loss) != pytest.approx(float(plain), rel=1e-4)

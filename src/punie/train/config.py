@@ -63,6 +63,12 @@ class TrainConfig(BaseModel):
         "assistant",
         description="with mask_prompt: every assistant turn of a chat row, or only the last message",
     )
+    # >1: each trained turn's first token (a tool call or a text answer: the decision a
+    # small model gets wrong while the easy tokens after it drive the mean loss down)
+    # weighs this much in the loss. The validation loss stays the plain mean.
+    turn_start_weight: float = Field(
+        1.0, ge=1.0, description="loss weight of each trained turn's first token"
+    )
     grad_checkpoint: bool = False
     steps_per_report: int = Field(10, gt=0)
     steps_per_eval: int = Field(200, gt=0)

@@ -139,6 +139,7 @@ def make_step(
     selective: bool = False,
     share_prefix: bool = True,
     freeze_prefix: bool = True,
+    start_weight: float = 1.0,
 ):
     """mlx-lm's compiled step: forward+backward, gradient accumulation, all-reduce, update.
 
@@ -150,6 +151,8 @@ def make_step(
     across steps; same loss and gradients, and a model without a known body/head
     split keeps mlx-lm's full loss. The returned
     `step(batch, lengths, prev_grad, do_update)` has the same signature either way.
+    `start_weight` != 1 weighs each trained turn's first token that much in the loss
+    (`punie.train.loss.loss_positions`).
     """
     head = head_of(model) if selective else None
     state = [model.state, optimizer.state, mx.random.state]
@@ -175,8 +178,8 @@ def make_step(
         full_steps = {kind: compiled_full(kind) for kind in full}
 
         def step(batch, lengths, prev_grad, do_update):
-            if isinstance(lengths, Spans):  # several trained spans per row: a mask
-                mask = mx.array(target_mask(lengths, batch.shape[1]))
+            if isinstance(lengths, Spans) or start_weight != 1.0:  # spans or weights: a mask
+                mask = mx.array(target_mask(lengths, batch.shape[1], start_weight))
                 return full_steps["mask"](batch, mask, prev_grad, do_update)
             return full_steps["lengths"](batch, lengths, prev_grad, do_update)
 
@@ -202,7 +205,7 @@ def make_step(
     steps = {kind: compiled(kind) for kind in grads}
 
     def step(batch, lengths, prev_grad, do_update):
-        kind, args = loss_args(batch, lengths, prefix_ok, frozen)
+        kind, args = loss_args(batch, lengths, prefix_ok, frozen, start_weight)
         return steps[kind](args, prev_grad, do_update)
 
     step.frozen = frozen  # what the step caches, for tests and benchmarks

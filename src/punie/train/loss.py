@@ -53,36 +53,50 @@ def _target_ranges(lengths, span: int):
                 yield row, lo, hi
 
 
-def loss_positions(lengths, width: int, bucket: int = BUCKET) -> tuple[np.ndarray, np.ndarray]:
+def loss_positions(
+    lengths, width: int, bucket: int = BUCKET, start_weight: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Flat indices into the [B, width - 1] targets that are trained, padded with index
     0 / weight False to a multiple of `bucket`.
 
     `lengths` is what `collate` makes: mlx-lm's (offset, length) rows (target t counts
     when offset <= t + 1 <= length, `default_loss`'s mask) or `Spans`, one or more
     trained token ranges per row (every assistant turn of a trace).
+
+    `start_weight` != 1 gives float weights: the first target of each range (the
+    turn's first token, where the model decides between a tool call and a text
+    answer) weighs `start_weight`, the rest 1; the loss is then the weighted mean.
     """
     span = width - 1
-    parts = [
-        np.arange(lo, hi, dtype=np.int64) + row * span
-        for row, lo, hi in _target_ranges(lengths, span)
-    ]
+    ranges = list(_target_ranges(lengths, span))
+    parts = [np.arange(lo, hi, dtype=np.int64) + row * span for row, lo, hi in ranges]
     index = np.concatenate(parts) if parts else np.zeros(0, np.int64)
     n = len(index)
     padded = max(bucket, bucket * -(-n // bucket))
     out = np.zeros(padded, np.int32)
     out[:n] = index
-    weight = np.zeros(padded, bool)
-    weight[:n] = True
+    if start_weight == 1.0:
+        weight = np.zeros(padded, bool)
+        weight[:n] = True
+        return out, weight
+    weight = np.zeros(padded, np.float32)
+    weight[:n] = 1.0
+    starts = np.cumsum([0] + [hi - lo for _, lo, hi in ranges[:-1]]).astype(np.int64)
+    weight[starts] = start_weight
     return out, weight
 
 
-def target_mask(lengths, width: int) -> np.ndarray:
-    """The [B, width - 1] bool mask of trained targets (`loss_positions` as a mask)."""
+def target_mask(lengths, width: int, start_weight: float = 1.0) -> np.ndarray:
+    """The [B, width - 1] mask of trained targets (`loss_positions` as a mask: bool, or
+    float with each range's first target weighing `start_weight`)."""
     from punie.train.batches import Spans
 
-    mask = np.zeros((len(Spans.of(lengths).rows), width - 1), bool)
+    dtype = bool if start_weight == 1.0 else np.float32
+    mask = np.zeros((len(Spans.of(lengths).rows), width - 1), dtype)
     for row, lo, hi in _target_ranges(lengths, width - 1):
-        mask[row, lo:hi] = True
+        mask[row, lo:hi] = 1
+        if start_weight != 1.0:
+            mask[row, lo] = start_weight
     return mask
 
 
@@ -94,8 +108,19 @@ def masked_loss(model, batch, mask):
 
     logits = model(batch[:, :-1])
     ce = nn.losses.cross_entropy(logits, batch[:, 1:]) * mask
-    ntoks = mask.sum()
-    return ce.astype(mx.float32).sum() / ntoks, ntoks
+    return _weighted_mean(ce, mask)
+
+
+def _weighted_mean(ce, weight):
+    """(sum of ce / sum of weight, trained token count): a bool weight is the plain
+    mean; a float one (`start_weight`) weights each token but still counts tokens."""
+    import mlx.core as mx
+
+    total = ce.astype(mx.float32).sum()
+    if weight.dtype == mx.bool_:
+        ntoks = weight.sum()
+        return total / ntoks, ntoks
+    return total / weight.sum(), (weight > 0).sum()
 
 
 def selective_loss(model, head, batch, index, weight):
@@ -111,8 +136,7 @@ def _head_loss(head, hidden, targets, index, weight):
     hidden = mx.take(hidden.reshape(-1, hidden.shape[-1]), index, axis=0)
     logits = head(hidden)
     ce = nn.losses.cross_entropy(logits, mx.take(targets.reshape(-1), index)) * weight
-    ntoks = weight.sum()
-    return ce.astype(mx.float32).sum() / ntoks, ntoks
+    return _weighted_mean(ce, weight)
 
 
 # Shared prompt prefixes ------------------------------------------------------------
@@ -299,13 +323,20 @@ def frozen_prefix_loss(model, head, hidden, kvs, group, suffix, targets, index, 
     return _head_loss(head, body, targets, index, weight)
 
 
-def loss_args(batch, lengths, prefix_ok: bool, frozen: FrozenPrefixes | None = None):
+def loss_args(
+    batch,
+    lengths,
+    prefix_ok: bool,
+    frozen: FrozenPrefixes | None = None,
+    start_weight: float = 1.0,
+):
     """(kind, mx args) for one batch: "prefix" (`prefix_loss`) when rows share long
     enough prefixes and the model allows it, "frozen_prefix" (`frozen_prefix_loss`)
-    when also `frozen` is given, else "selective" (`selective_loss`)."""
+    when also `frozen` is given, else "selective" (`selective_loss`); `start_weight`
+    as in `loss_positions`."""
     import mlx.core as mx
 
-    index, weight = loss_positions(lengths, batch.shape[1])
+    index, weight = loss_positions(lengths, batch.shape[1], start_weight=start_weight)
     index, weight = mx.array(index), mx.array(weight)
     p, groups = prefix_plan(batch) if prefix_ok else (0, [])
     if not p:

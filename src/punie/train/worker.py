@@ -152,6 +152,7 @@ def run(run_dir: Path, model_path: str, resume_from: Path | None) -> int:
             cfg.grad_accumulation_steps,
             selective=cfg.mask_prompt,
             share_prefix=engine.can_share_prefix(cfg),
+            start_weight=cfg.turn_start_weight,
         )
     adapter_cfg = cfg.adapter_config()
     mx.eval(model.parameters(), optimizer.state)

@@ -10,7 +10,10 @@ from punie.errors import PunieError
 
 data_app = typer.Typer(
     name="data",
-    help="Chat-JSONL datasets: validate, check-format, generate, split, stats, import, harvest.",
+    help=(
+        "Chat-JSONL datasets: validate, check-format, generate, split, stats, import, "
+        "harvest, harvest-suite."
+    ),
     no_args_is_help=True,
 )
 
@@ -284,6 +287,40 @@ def harvest_cmd(
     info = {"traces": str(root), "since": cutoff.isoformat() if cutoff else None, **info}
     io.write_harvest(out, result, io.report(result, info))
     _print_harvest(result, out, limit)
+
+
+@data_app.command("harvest-suite")
+def harvest_suite_cmd(
+    folder: Path = typer.Argument(..., help="a folder `punie data harvest --out` wrote"),
+    out: Path = typer.Option(None, "--out", "-o", help="YAML file to write (default: print it)"),
+) -> None:
+    """The harvest's held-out newest sessions as a task suite (`harvest-newer`): score
+    any model or adapter on them with `punie eval --suite FILE` or `harvest:FOLDER`."""
+    from punie import atomic
+    from punie.evaluate.harvested import SKIPS
+    from punie.evaluate.harvested_io import (
+        NO_CASES_HINT,
+        build_harvest_suite,
+        no_cases_reason,
+        suite_yaml,
+    )
+
+    suite, info = build_harvest_suite([folder])
+    for s in info["skipped_rows"]:
+        detail = f" ({s['detail']})" if s["detail"] else ""
+        typer.echo(f"skipped {s['where']}: {SKIPS[s['reason']]}{detail}", err=True)
+    if suite is None:
+        raise PunieError(no_cases_reason(info), where=str(folder), hint=NO_CASES_HINT)
+    text = suite_yaml(suite)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        atomic.write_text(out, text)
+    typer.echo(
+        f"{info['cases']} of {info['held_out_rows']} held-out turns as tasks"
+        + (f", wrote {out}" if out else ""),
+        err=True,
+    )
 
 
 def _print_harvest(result, out: Path, limit: int) -> None:

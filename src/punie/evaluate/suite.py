@@ -331,7 +331,12 @@ def _suite_file(name_or_path: str | Path) -> Path:
 
 
 def load_any_suite(name_or_path: str | Path) -> Suite | TaskSuite:
-    """A built-in suite by name, or a YAML file, of either kind."""
+    """A built-in suite by name, a YAML file of either kind, or `harvest:DIR`: the
+    held-out newest sessions of a harvest as tasks (`punie.evaluate.harvested`)."""
+    if isinstance(name_or_path, str) and name_or_path.startswith("harvest:"):
+        from punie.evaluate.harvested_io import load_harvest_suite
+
+        return load_harvest_suite(Path(name_or_path.removeprefix("harvest:")).expanduser())
     p = _suite_file(name_or_path)
     return parse_any_suite(p.read_text(encoding="utf-8"), str(p))
 

@@ -55,12 +55,33 @@ def _finish(res, console, *, strict: bool) -> None:
             f"{lim['suite']}: {lim['count']} adapted tasks ended on the {lim['ending']} "
             f"(at most {lim['max']}: {'met' if lim['met'] else 'NOT met'})"
         )
+    _harvest_lines(summary.get("harvest"), console)
     console.print(f"[bold]verdict: {v['label']}[/]")
     model = summary["config"]["model"]
     console.print(f"use it: punie serve --model {model} --adapter {summary['adapter']}")
     console.print(f"report: {res.report}")
     if strict and not res.complete:
         raise typer.Exit(1)
+
+
+def _harvest_lines(info: dict | None, console) -> None:
+    """What the harvested sessions added: rows merged, the newer-session suite built."""
+    if not info:
+        return
+    m, s = info.get("merge"), info.get("suite")
+    if m:
+        console.print(
+            f"harvest: {m['harvested_train']} train rows x {m['weight']:g} -> "
+            f"{m['harvested_train_rows']} in train, {m['harvested_valid']} in valid",
+            highlight=False,
+        )
+    if s:
+        skipped = ", ".join(f"{k} {n}" for k, n in s["skipped"].items()) or "none"
+        console.print(
+            f"{s['name']}: {s['cases']} of {s['held_out_rows']} held-out turns as tasks "
+            f"(skipped: {skipped})" + (f"; {s['note']}" if s.get("note") else ""),
+            highlight=False,
+        )
 
 
 def _forget_demo(out: Path, cache: Path) -> None:

@@ -11,6 +11,8 @@ Read from TOML:
     seed = 0
     # path = "my-data/"              # ... or your own dataset folder (train/valid.jsonl)
     max_example_tokens = 0           # >0: drop train rows longer than this (CPU budget)
+    # harvest = ["data/harvest"]     # `punie data harvest` folders merged in (or one path)
+    # harvest_weight = 1.0           # harvested train rows = round(weight x their count)
 
     [train]                          # any punie.train TrainConfig field but model/data
     num_layers = 8
@@ -22,6 +24,7 @@ Read from TOML:
     suites = ["tools", "no-tool"]    # built-in names or YAML files
     max_tokens = 64                  # per model call; default: each suite's own
     decode_concurrency = 8
+    # harvest_suite = true           # with data.harvest: also score `harvest-newer`
 """
 
 from __future__ import annotations
@@ -30,7 +33,14 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from punie.errors import PunieError
 
@@ -48,6 +58,17 @@ class DataSpec(BaseModel):
     # ~40% of the examples on a turn no suite measures.
     drop_answer_turns: bool = False
     check_format: bool = True
+    # `punie data harvest` folders: their train rows join the train split (weighted),
+    # their valid rows the valid split, their test rows become the harvest-newer suite.
+    harvest: tuple[Path, ...] = ()
+    # Harvested train rows in the merged train split = round(weight x their count):
+    # every row floor(weight) times, and a seeded sample of the fraction once more.
+    harvest_weight: float = Field(1.0, ge=0)
+
+    @field_validator("harvest", mode="before")
+    @classmethod
+    def _one_or_more(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str | Path) else value
 
     @model_validator(mode="after")
     def _one_source(self) -> DataSpec:
@@ -77,6 +98,9 @@ class EvalSpec(BaseModel):
     top_p: float | None = None
     top_k: int | None = None
     repetition_penalty: float | None = None
+    # With data.harvest: evaluate base and adapted on the harvest's held-out newest
+    # sessions too, as the task suite `harvest-newer` (punie.evaluate.harvested).
+    harvest_suite: bool = True
 
 
 class FlywheelConfig(BaseModel):
@@ -137,9 +161,13 @@ def config_from_dict(data: dict[str, Any], source: Path) -> FlywheelConfig:
     data_spec = data.get("data")
     if isinstance(data_spec, dict) and "path" in data_spec:
         # Relative dataset paths are relative to the config file, not the cwd.
-        dp = Path(data_spec["path"]).expanduser()
-        data_spec["path"] = dp if dp.is_absolute() else (source.parent / dp).resolve()
+        data_spec["path"] = _beside(source, data_spec["path"])
         data_spec.setdefault("generate", None)
+    if isinstance(data_spec, dict) and "harvest" in data_spec:
+        h = data_spec["harvest"]
+        data_spec["harvest"] = (
+            [_beside(source, x) for x in h] if isinstance(h, list) else _beside(source, h)
+        )
     try:
         cfg = FlywheelConfig.model_validate(data)
     except ValidationError as exc:
@@ -148,3 +176,11 @@ def config_from_dict(data: dict[str, Any], source: Path) -> FlywheelConfig:
         ) from None
     cfg.train_config(cfg.model, Path("."))  # a bad [train] key fails now, not after the base eval
     return cfg
+
+
+def _beside(source: Path, value: Any) -> Any:
+    """A path from the config file, relative to the file's folder."""
+    if not isinstance(value, str | Path):
+        return value  # pydantic names the bad type
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else (source.parent / p).resolve()

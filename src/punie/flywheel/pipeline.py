@@ -3,6 +3,8 @@ compare -> report, each stage's output in the run folder or a content-hashed cac
 
 Caches (under PUNIE_HOME) are keyed by content, never by name or time:
 - generated data: generator kind, n, seed and the length filter;
+- data merged with harvested sessions: the base data's hash, the harvested rows,
+  the weight and the seed (`punie.flywheel.harvested`);
 - base evaluations: model weights hash, suite fingerprint and eval settings;
 - training: the effective train config with the data hash and the model hash.
 So a second run with the same inputs reuses everything up to the first change,
@@ -18,7 +20,7 @@ from typing import Any
 
 from punie import atomic, paths
 from punie.errors import PunieError
-from punie.flywheel import evals
+from punie.flywheel import evals, harvested
 from punie.flywheel.config import FlywheelConfig
 from punie.flywheel.stages import StageLog, content_hash, software_stack
 
@@ -246,6 +248,8 @@ def run_flywheel(
     log = StageLog(run_dir, console)
     res = FlywheelResult(run_dir=run_dir, report=None, train_run=None)
     suites = evals.load_suites(cfg.eval.suites, cfg.eval.max_cases)
+    newer, harvest_info = harvested.newer_suites(cfg, [s.name for s in suites])
+    suites += newer
 
     def _model():
         from punie.model import resolve_model
@@ -260,6 +264,15 @@ def run_flywheel(
         cached=lambda: cached_data(cfg),
         detail=lambda p: str(p.name),
     )
+    if cfg.data.harvest:
+        base_data = data
+        data = log.stage(
+            "merge harvested data",
+            lambda: harvested.make_merged(cfg, base_data, model_path, mhash),
+            cached=lambda: harvested.cached_merged(cfg, base_data, mhash),
+            detail=harvested.merge_detail,
+        )
+        harvest_info["merge"] = harvested.merge_stats(data)
     dhash = data_hash(data)
     vkey = content_hash("validate", dhash, mhash, cfg.data.check_format)
     vfile = cache_root() / "validated" / f"{vkey}.json"
@@ -368,6 +381,7 @@ def run_flywheel(
         "adapter": str(adapter),
         "comparisons": {k: v.to_json() for k, v in res.comparisons.items()},
         "verdict": verdict,
+        "harvest": harvest_info or None,
     }
 
     def _report():

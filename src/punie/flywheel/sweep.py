@@ -38,6 +38,7 @@ GRID_KEYS = (
     "dropout",
     "lr_schedule",
     "fine_tune_type",
+    "turn_start_weight",
 )
 
 
@@ -85,6 +86,7 @@ def point_name(point: dict[str, Any]) -> str:
         "num_layers": "layers",
         "batch_size": "bs",
         "fine_tune_type": "ft",
+        "turn_start_weight": "tsw",
     }
     return "-".join(f"{short.get(k, k)}{v}" for k, v in point.items())
 

@@ -21,12 +21,20 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/punie demo
 
+# The external ACP client tests/agent/test_acpx.py drives (an npm package): installed
+# here, not globally, where npm is; without it that test skips and says why.
+ACPX := .tools/node_modules/.bin/acpx
+$(ACPX):
+	@command -v npm >/dev/null \
+	  && npm install --silent --no-audit --no-fund --prefix .tools acpx@0.19.1 \
+	  || echo "acpx not installed (no npm or no registry): tests/agent/test_acpx.py will skip"
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
-test: lint
-	$(BIN)/pytest
+test: lint $(ACPX)
+	PATH="$(CURDIR)/.tools/node_modules/.bin:$$PATH" $(BIN)/pytest
 
 # bench/train_peer.py's PyTorch + PEFT side lives in its own venv: torch would slow
 # every import of transformers in .venv, and PyPI's default Linux torch is the 2.8 GB
@@ -39,4 +47,4 @@ bench-peer-venv:
 	$(PEER)/bin/python -m pip install -q 'peft>=0.13' 'transformers>=4.45' safetensors numpy  # the [peer] extra
 
 clean:
-	rm -rf $(VENV) $(PEER)
+	rm -rf $(VENV) $(PEER) .tools

@@ -12,7 +12,7 @@ CONTEXT_HELP = (
 )
 NO_RECORD_HELP = (
     "do not record this session under PUNIE_HOME/traces (recording is on by default, "
-    "local only, secrets redacted; `record = false` under [traces] in "
+    "local only, secrets redacted; `record = false` under \\[traces] in "
     "PUNIE_HOME/config.toml turns it off for good)"
 )
 MODEL_HELP = (

@@ -103,7 +103,6 @@ def target_mask(lengths, width: int, start_weight: float = 1.0) -> np.ndarray:
 def masked_loss(model, batch, mask):
     """mlx-lm's `default_loss` with the mask given ([B, T - 1], see `target_mask`), for
     models without a known head split trained on several spans per row."""
-    import mlx.core as mx
     import mlx.nn as nn
 
     logits = model(batch[:, :-1])

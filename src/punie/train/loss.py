@@ -87,17 +87,15 @@ def loss_positions(
 
 
 def target_mask(lengths, width: int, start_weight: float = 1.0) -> np.ndarray:
-    """The [B, width - 1] mask of trained targets (`loss_positions` as a mask: bool, or
-    float with each range's first target weighing `start_weight`)."""
+    """The [B, width - 1] mask of trained targets: `loss_positions` scattered into a
+    mask (bool, or float with each range's first target weighing `start_weight`)."""
     from punie.train.batches import Spans
 
-    dtype = bool if start_weight == 1.0 else np.float32
-    mask = np.zeros((len(Spans.of(lengths).rows), width - 1), dtype)
-    for row, lo, hi in _target_ranges(lengths, width - 1):
-        mask[row, lo:hi] = 1
-        if start_weight != 1.0:
-            mask[row, lo] = start_weight
-    return mask
+    index, weight = loss_positions(lengths, width, bucket=1, start_weight=start_weight)
+    mask = np.zeros(len(Spans.of(lengths).rows) * (width - 1), weight.dtype)
+    trained = weight > 0
+    mask[index[trained]] = weight[trained]
+    return mask.reshape(-1, width - 1)
 
 
 def masked_loss(model, batch, mask):

@@ -51,7 +51,6 @@ have something to train and score on.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import re
@@ -1099,16 +1098,6 @@ def write_config(path: Path, cfg, d: dict[str, Any]) -> None:
         raise SystemExit(f"internal error: {path} does not read back as the intended config")
 
 
-def sha256_file(p: Path) -> str | None:
-    if not p.is_file():
-        return None
-    h = hashlib.sha256()
-    with p.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _json(p: Path) -> dict[str, Any] | None:
     try:
         return json.loads(p.read_text("utf-8"))
@@ -1202,8 +1191,9 @@ def main() -> int:
 
     from punie.agent.models import resolve_adapter
     from punie.errors import PunieError
+    from punie.evaluate.resume import folder_hash
+    from punie.jsonl import read_jsonl
     from punie.model.store import resolve_model
-    from punie.train.rundir import model_hash
 
     try:
         a1 = resolve_adapter(args.adapter)
@@ -1223,8 +1213,8 @@ def main() -> int:
         "issue": 18,
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "argv": sys.argv[1:],
-        "model": {"spec": args.model, "path": str(model_path), "sha256": model_hash(model_path)},
-        "a1": {"path": str(a1), "sha256": sha256_file(a1 / "adapters.safetensors")},
+        "model": {"spec": args.model, "path": str(model_path), "hash": folder_hash(model_path)},
+        "a1": {"path": str(a1), "hash": folder_hash(a1)},
         "sessions_recorded_with": "reference fake" if args.reference else "model + a1",
         "quick": args.quick,
         "weight": args.weight,
@@ -1246,7 +1236,7 @@ def main() -> int:
     else:
         model_arg, adapter_arg = str(model_path), str(a1)
     log_file = out / "sessions.jsonl"
-    rows = [json.loads(x) for x in log_file.read_text().splitlines()] if log_file.is_file() else []
+    rows = read_jsonl(log_file) if log_file.is_file() else []
     if rows and [r["prompt"] for r in rows] != [s.prompt for s in sessions[: len(rows)]]:
         return fail(f"{log_file} holds other sessions than this script's: use a new --out")
     t0 = time.perf_counter()
@@ -1383,7 +1373,7 @@ def main() -> int:
     a2 = Path(fw["adapter"])
     summary["a2"] = {
         "path": str(a2),
-        "sha256": sha256_file(a2 / "adapters.safetensors"),
+        "hash": folder_hash(a2),
         "train_run": fw.get("train_run"),
     }
     summary["flywheel"] = {
@@ -1418,10 +1408,12 @@ def main() -> int:
     print(f"[4/4] A1 and A2 on the {n_newer} newer sessions (harvest:{harvest})", flush=True)
     t0 = time.perf_counter()
     results = {}
+    evaluated = False
     for name, adapter in (("a1", a1), ("a2", a2)):
         ev = out / "eval" / name
         res = _json(ev / "results.json")
         if redone or not (res and res.get("complete")):
+            evaluated = True
             rc = punie(
                 "eval",
                 *(["--fresh"] if redone else []),  # else an interrupted one resumes
@@ -1454,7 +1446,8 @@ def main() -> int:
     if rc != 0 or not cmp:
         summary["error"] = f"punie compare failed (rc {rc}); see compare.log"
         return finish(1)
-    times["newer_eval_s"] = round(time.perf_counter() - t0, 1)
+    if evaluated or "newer_eval_s" not in times:  # reused evaluations keep their time
+        times["newer_eval_s"] = round(time.perf_counter() - t0, 1)
     summary["compare"] = {
         "n": cmp["n"],
         "a1_success": cmp["base_accuracy"],

@@ -24,12 +24,12 @@ functions here are pure; reading a harvest folder is `punie.evaluate.harvested_i
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from punie.toolcalls import read_tool_calls
 from punie.toolspec import AGENT_TOOLS, TOOL_NAMES
 
 SUITE_NAME = "harvest-newer"
@@ -70,18 +70,12 @@ def _steps(messages: list[dict], strict: bool) -> list[tuple[str, dict, Any]]:
     out = []
     for m in messages:
         for c in (m.get("tool_calls") or []) if m.get("role") == "assistant" else []:
-            fn = c.get("function") or {}
-            args = fn.get("arguments")
-            if isinstance(args, str):
-                try:
-                    args = json.loads(args)
-                except ValueError:
-                    args = None
-            if not isinstance(args, dict):
+            calls, _ = read_tool_calls([c])  # the one decoder of a call's arguments
+            if not calls:
                 if strict:
-                    raise Skip("bad_arguments", str(fn.get("name")))
+                    raise Skip("bad_arguments", str((c.get("function") or {}).get("name")))
                 continue
-            out.append((str(fn.get("name")), args, results.get(c.get("id"))))
+            out.append((calls[0].name, calls[0].arguments, results.get(c.get("id"))))
     return out
 
 

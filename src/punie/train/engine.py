@@ -18,6 +18,7 @@ from mlx.utils import tree_flatten, tree_map
 from mlx_lm.tuner.trainer import default_loss, grad_checkpoint
 from mlx_lm.tuner.utils import linear_to_lora_layers
 
+from punie.train import cpu_ops
 from punie.train.batches import Spans, collate
 from punie.train.config import TrainConfig
 from punie.train.loss import (
@@ -140,6 +141,7 @@ def make_step(
     share_prefix: bool = True,
     freeze_prefix: bool = True,
     start_weight: float = 1.0,
+    fast_ops: bool | None = None,
 ):
     """mlx-lm's compiled step: forward+backward, gradient accumulation, all-reduce, update.
 
@@ -152,8 +154,10 @@ def make_step(
     split keeps mlx-lm's full loss. The returned
     `step(batch, lengths, prev_grad, do_update)` has the same signature either way.
     `start_weight` != 1 weighs each trained turn's first token that much in the loss
-    (`punie.train.loss.loss_positions`).
+    (`punie.train.loss.loss_positions`). `fast_ops` (default: on mlx's CPU backend)
+    traces the step with `punie.train.cpu_ops`' exponentials.
     """
+    fast = cpu_ops.wanted() if fast_ops is None else fast_ops
     head = head_of(model) if selective else None
     state = [model.state, optimizer.state, mx.random.state]
 
@@ -170,7 +174,8 @@ def make_step(
         def compiled_full(kind):
             @partial(mx.compile, inputs=state, outputs=state)
             def full_step(batch, trained, prev_grad, do_update):
-                (lvalue, toks), grad = full[kind](model, batch, trained)
+                with cpu_ops.fast_cpu_ops(fast):
+                    (lvalue, toks), grad = full[kind](model, batch, trained)
                 return finish(lvalue, toks, grad, prev_grad, do_update)
 
             return full_step
@@ -197,7 +202,8 @@ def make_step(
     def compiled(kind):
         @partial(mx.compile, inputs=state, outputs=state)
         def sel_step(args, prev_grad, do_update):
-            (lvalue, toks), grad = grads[kind](model, *args)
+            with cpu_ops.fast_cpu_ops(fast):
+                (lvalue, toks), grad = grads[kind](model, *args)
             return finish(lvalue, toks, grad, prev_grad, do_update)
 
         return sel_step

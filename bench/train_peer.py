@@ -4,7 +4,9 @@ Sides (the demo recipe: SmolLM2-135M, LoRA rank 8 on all seven projections of th
 top 12 layers, batch 4, every assistant turn of a trace trained, AdamW):
 
   punie        `punie train`'s compiled step (shared prefixes once, frozen-layer
-               prefix states cached, head only at the loss positions), mlx on CPU
+               prefix states cached, head only at the loss positions, the
+               exponentials of `punie.train.cpu_ops`), mlx on CPU
+  punie-mlx-exp the same step with mlx's own exp, softmax, SiLU and cross-entropy
   peft         PyTorch + PEFT, eager, the plain full-sequence loss (labels -100
                outside the trained tokens)
   peft-compile the same under `torch.compile`
@@ -45,6 +47,7 @@ from pathlib import Path
 
 from step_flops import causal_pairs, step_flops
 
+MLX_SIDES = ("punie", "punie-mlx-exp")
 TORCH_SIDES = ("peft", "peft-compile", "peft-head")
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -98,11 +101,16 @@ def mlx_child(data: Path, dump: Path, steps: int) -> None:
             for b, lengths in batches
         ],
     }
-    step, state = engine.make_step(model, engine.build_optimizer(cfg), 1, selective=True)
+    opt = engine.build_optimizer(cfg)
+    steps = {  # what `punie train` runs on CPU, and the same step with mlx's own exp
+        "punie": engine.make_step(model, opt, 1, selective=True),
+        "punie-mlx-exp": engine.make_step(model, opt, 1, selective=True, fast_ops=False),
+    }
     model.train()
 
-    def run(k: int) -> dict:
+    def run(k: int, side: str = "punie") -> dict:
         b, lengths = batches[k]
+        step, state = steps[side]
         t0 = time.perf_counter()
         loss, toks, _ = step(b, lengths, None, True)
         mx.eval(state, loss, toks)
@@ -297,7 +305,7 @@ def measure(args, tmp: Path) -> dict:
     )
     meta = mlx.ask("meta")
     meta_file.write_text(json.dumps(meta))
-    sides = ["punie"]
+    sides = list(MLX_SIDES)
     py, why = peer_python(args.peer_python)
     peer = None
     if py:
@@ -317,7 +325,8 @@ def measure(args, tmp: Path) -> dict:
             for side in sides:
                 if side in errors:
                     continue
-                res = mlx.ask("step", k=k) if side == "punie" else peer.ask("step", side=side, k=k)
+                ask = mlx.ask if side in MLX_SIDES else peer.ask
+                res = ask("step", side=side, k=k)
                 if "error" in res:
                     errors[side] = res["error"]
                 elif r == 0 and k == 0 and side in ("punie", "peft"):
@@ -366,6 +375,7 @@ def report(res: dict, args) -> None:
     tokens = sum(res["tokens"]) / len(res["tokens"])
     flops = {
         "punie": meta["punie_flops"],
+        "punie-mlx-exp": meta["punie_flops"],
         "peft": res["torch_flops"],
         "peft-compile": res["torch_flops"],
         "peft-head": res["torch_head_flops"],

@@ -7,8 +7,8 @@ the attention softmax in every layer, SiLU in every MLP and the 49k-way cross-en
 Adds and multiplies, which `mx.compile` fuses into one loop the compiler vectorises,
 run 5-50x faster, so this module builds `exp` out of them (Cody-Waite range reduction
 by the float rounding trick, Cephes' expf polynomial, the exponent put in with an
-integer shift: relative error < 2e-7 over float32's range, where mlx's own reaches
-4e-6 because it reduces x * log2(e) in float32) and the three functions the step
+integer shift: relative error < 2e-7 over float32's normal range, results below it
+flushed to 0, where mlx's own reaches 4e-6 because it reduces x * log2(e) in float32) and the three functions the step
 calls on top of it, each with its exact gradient as its own vjp.
 
 `fast_cpu_ops()` swaps them in for mlx's while a step is traced (`engine.make_step`),
@@ -29,7 +29,9 @@ _LOG2E = 1.4426950408889634
 # ln 2 split in two (Cody-Waite): r * _LN2_HI is exact for |r| < 2**9, so the reduced
 # argument keeps full precision where x * log2(e) in float32 would not
 _LN2_HI, _LN2_LO = 0.693359375, -2.12194440e-4
-_LO, _HI = -87.0, 88.0  # float32's normal range; exp below _LO is flushed to 0
+# Below _LO the exponent field becomes 0, so exp flushes to 0 without a mask; above
+# _HI it saturates at exp(88) ~ 1.7e38 instead of inf
+_LO, _HI = -88.0, 88.0
 # e**g on [-ln2/2, ln2/2] (Cephes' expf): e**g = 1 + g + g*g * p(g)
 _POLY = (
     1.9875691500e-4,
@@ -40,16 +42,38 @@ _POLY = (
     5.0000001201e-1,
 )
 
+# How the graph is shaped matters as much as the arithmetic. `mx.compile` fuses an
+# element-wise chain only up to depth 11 (a scalar's broadcast counts as a level)
+# and cuts it wherever a shared value is reached before all its users; each cut is
+# one more pass over memory, and a cut on a broadcast scalar makes the next kernel
+# a slow strided one. So `_exp` is three kernels by design: the exponent bits (two
+# clamps in the other order, so compile does not merge it with the next), the
+# reduced argument `g` (materialised by `mx.contiguous`, a fusion barrier), and the
+# polynomial in Estrin's form (depth 10, where Horner's would be 13) times the scale.
+
+
+def _scale(x):
+    """2**round(x * log2(e)) as float32 bits (0 below _LO)."""
+    c = mx.maximum(mx.minimum(x, _HI), _LO)
+    r = (c * _LOG2E + _ROUND) - _ROUND
+    return mx.left_shift(r.astype(mx.int32) + 127, 23).view(mx.float32)
+
+
+def _reduced(x):
+    """x - r * ln2 in [-ln2/2, ln2/2], for the same r as `_scale`."""
+    c = mx.minimum(mx.maximum(x, _LO), _HI)
+    r = (c * _LOG2E + _ROUND) - _ROUND
+    return mx.contiguous((c - r * _LN2_HI) - r * _LN2_LO)
+
 
 def _exp(x):
-    c = mx.clip(x, _LO, _HI)
-    r = (c * _LOG2E + _ROUND) - _ROUND
-    g = (c - r * _LN2_HI) - r * _LN2_LO
-    p = _POLY[0]
-    for coef in _POLY[1:]:
-        p = p * g + coef
-    scale = mx.left_shift(r.astype(mx.int32) + 127, 23).view(mx.float32)
-    return ((p * g * g + g) + 1.0) * scale * (x >= _LO)
+    g = _reduced(x)
+    g2 = g * g
+    p0 = _POLY[4] * g + _POLY[5]
+    p1 = _POLY[2] * g + _POLY[3]
+    p2 = _POLY[0] * g + _POLY[1]
+    p = p0 + g2 * (p1 + g2 * p2)
+    return ((p * g2 + g) + 1.0) * _scale(x)
 
 
 @mx.custom_function

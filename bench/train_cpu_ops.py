@@ -3,8 +3,9 @@
 The demo recipe's compiled step (`engine.make_step`, what `punie train` runs) on the
 demo's own batches, two ways, alternating one step at a time in one fast-BLAS child:
 
-  mlx    mlx's exp/softmax/SiLU/cross-entropy and `mx.fast` attention
-  fast   `cpu_ops` traced into the step: what `punie train` does on CPU
+  mlx    mlx's softmax and SiLU and `mx.fast` attention
+  fast   `cpu_ops`' attention softmax and SiLU traced into the step: what
+         `punie train` does on CPU (the cross-entropy is mlx's on both sides)
 
 Every shape is compiled in an untimed pass first; each (batch, side) keeps its best of
 `--rounds`. Also printed: each side's first-batch loss before any update (they

@@ -6,7 +6,7 @@ top 12 layers, batch 4, every assistant turn of a trace trained, AdamW):
   punie        `punie train`'s compiled step (shared prefixes once, frozen-layer
                prefix states cached, head only at the loss positions, the
                exponentials of `punie.train.cpu_ops`), mlx on CPU
-  punie-mlx-exp the same step with mlx's own exp, softmax, SiLU and cross-entropy
+  punie-mlx-exp the same step with mlx's own softmax and SiLU
   peft         PyTorch + PEFT, eager, the plain full-sequence loss (labels -100
                outside the trained tokens)
   peft-compile the same under `torch.compile`
@@ -335,7 +335,7 @@ def measure(args, tmp: Path) -> dict:
                 elif r:
                     best[side][k] = min(best[side][k], res["s"])
         print(f"round {r} done", file=sys.stderr, flush=True)
-    rss = {"punie": mlx.ask("rss")["mb"]}
+    rss = {"mlx process (both punie sides)": mlx.ask("rss")["mb"]}
     versions = {}
     if peer:
         rss["torch process"] = peer.ask("rss")["mb"]

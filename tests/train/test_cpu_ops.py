@@ -40,10 +40,9 @@ def test_exp_gradient_is_its_value():
     "ours, theirs",
     [
         (cpu_ops.softmax, lambda x: mx.softmax(x, axis=-1)),
-        (cpu_ops.logsumexp, lambda x: mx.logsumexp(x, axis=-1)),
         (cpu_ops.silu, nn.silu),
     ],
-    ids=["softmax", "logsumexp", "silu"],
+    ids=["softmax", "silu"],
 )
 def test_function_and_gradient_match_mlx(ours, theirs):
     x = mx.random.normal((3, 5, 97), key=mx.random.key(1)) * 6
@@ -56,27 +55,6 @@ def test_softmax_of_masked_scores_is_zero_there():
     out = cpu_ops.softmax(x)
     assert np.array(out)[:, 5:].max() == 0
     _close(out, mx.softmax(x, axis=-1))
-
-
-def test_cross_entropy_matches_mlx_in_value_and_gradient():
-    logits = mx.random.normal((4, 6, 300), key=mx.random.key(2)) * 4
-    targets = mx.random.randint(0, 300, (4, 6), key=mx.random.key(3))
-    ref = nn.losses.cross_entropy
-    _close(cpu_ops.cross_entropy(logits, targets), ref(logits, targets), rtol=1e-6, atol=1e-6)
-    g = _grad_of(lambda z: cpu_ops.cross_entropy(z, targets), logits)
-    _close(g, _grad_of(lambda z: ref(z, targets), logits), rtol=1e-5, atol=1e-7)
-
-
-def test_cross_entropy_with_weights_or_smoothing_is_mlx_own():
-    logits = mx.random.normal((4, 50))
-    targets = mx.random.randint(0, 50, (4,))
-    w = mx.array([1.0, 0.0, 2.0, 1.0])
-    for kwargs in ({"weights": w}, {"label_smoothing": 0.1}, {"reduction": "mean"}):
-        _close(
-            cpu_ops.cross_entropy(logits, targets, **kwargs),
-            nn.losses.cross_entropy(logits, targets, **kwargs),
-            rtol=1e-6,
-        )
 
 
 def _qkv(h=6, h_kv=2, n_q=9, n_k=9, d=16, dtype=mx.float32):
@@ -136,14 +114,20 @@ def test_unknown_string_mask_is_an_error():
 
 
 def test_swap_lasts_only_for_the_block_even_on_error():
-    originals = (mx.fast.scaled_dot_product_attention, nn.silu, nn.losses.cross_entropy)
+    originals = (mx.fast.scaled_dot_product_attention, nn.silu)
     with pytest.raises(RuntimeError):
         with cpu_ops.fast_cpu_ops():
             assert nn.silu is cpu_ops.silu
             assert mx.fast.scaled_dot_product_attention is cpu_ops.attention
-            assert nn.losses.cross_entropy is cpu_ops.cross_entropy
             raise RuntimeError("trace failed")
-    assert (mx.fast.scaled_dot_product_attention, nn.silu, nn.losses.cross_entropy) == originals
+    assert (mx.fast.scaled_dot_product_attention, nn.silu) == originals
+
+
+def test_cross_entropy_stays_mlx_own_in_the_block():
+    # cpu_ops' exp there costs ~0.4 GB of peak memory per demo step (module docstring)
+    original = nn.losses.cross_entropy
+    with cpu_ops.fast_cpu_ops():
+        assert nn.losses.cross_entropy is original
 
 
 def test_disabled_swap_changes_nothing():

@@ -1,15 +1,20 @@
 """Faster exponentials for training on mlx's CPU backend.
 
-mlx 0.32's CPU `exp` (and so `sigmoid`, `softmax`, `logsumexp`) runs at ~60M
-elements/s on x86: its portable wheel has no SIMD path for x86, so every exponential
-is a scalar polynomial with a libm `floor`. A demo step spends most of its time there:
-the attention softmax in every layer, SiLU in every MLP and the 49k-way cross-entropy.
-Adds and multiplies, which `mx.compile` fuses into one loop the compiler vectorises,
-run 5-50x faster, so this module builds `exp` out of them (Cody-Waite range reduction
-by the float rounding trick, Cephes' expf polynomial, the exponent put in with an
-integer shift: relative error < 2e-7 over float32's normal range, results below it
-flushed to 0, where mlx's own reaches 4e-6 because it reduces x * log2(e) in float32) and the three functions the step
-calls on top of it, each with its exact gradient as its own vjp.
+mlx 0.32's CPU `exp` (and so `sigmoid`, `softmax`) runs at ~60M elements/s on x86:
+its portable wheel has no SIMD path for x86, so every exponential is a scalar
+polynomial with a libm `floor`. A demo step spends much of its time there: the
+attention softmax in every layer and SiLU in every MLP. Adds and multiplies, which
+`mx.compile` fuses into one loop the compiler vectorises, run 5-50x faster, so this
+module builds `exp` out of them (Cody-Waite range reduction by the float rounding
+trick, Cephes' expf polynomial, the exponent put in with an integer shift: relative
+error < 2e-7 over float32's normal range, results below it flushed to 0, where mlx's
+own reaches 4e-6 because it reduces x * log2(e) in float32) and the two functions the
+step calls on top of it, each with its exact gradient as its own vjp.
+
+The 49k-way cross-entropy keeps mlx's `logsumexp`: this `exp` there made the demo
+step ~5% faster but raised its peak memory by ~0.4 GB (1.53 -> 1.96 GB), because the
+three kernels below materialise full-size [positions, vocabulary] temporaries in the
+forward and again in the backward, where mlx's one fused `exp` materialises none.
 
 `fast_cpu_ops()` swaps them in for mlx's while a step is traced (`engine.make_step`),
 so mlx-lm's model code, unchanged, calls them: the swap lasts only for the trace, and
@@ -100,19 +105,6 @@ def _softmax_vjp(primals, cotangent, output):
 
 
 @mx.custom_function
-def logsumexp(x):
-    """`mx.logsumexp(x, axis=-1)`."""
-    m = x.max(axis=-1)
-    return m + mx.log(_exp(x - m[..., None]).sum(axis=-1))
-
-
-@logsumexp.vjp
-def _logsumexp_vjp(primals, cotangent, output):
-    x = primals  # one argument: mlx passes the array itself
-    return (cotangent[..., None] * _exp(x - output[..., None]),)
-
-
-@mx.custom_function
 def silu(x):
     """`nn.silu`: x * sigmoid(x)."""
     return x / (1.0 + _exp(-x))
@@ -123,15 +115,6 @@ def _silu_vjp(primals, cotangent, output):
     x = primals  # one argument: mlx passes the array itself
     s = 1.0 / (1.0 + _exp(-x))
     return (cotangent * s * (1.0 + x * (1.0 - s)),)
-
-
-def cross_entropy(logits, targets, weights=None, axis=-1, label_smoothing=0.0, reduction="none"):
-    """`nn.losses.cross_entropy` for class-index targets along the last axis."""
-    plain = weights is None and label_smoothing == 0.0 and reduction == "none"
-    if not plain or axis not in (-1, logits.ndim - 1) or not _ours(logits):
-        return _MLX["cross_entropy"](logits, targets, weights, axis, label_smoothing, reduction)
-    picked = mx.take_along_axis(logits, targets[..., None], axis=-1).squeeze(-1)
-    return logsumexp(logits) - picked
 
 
 def attention(queries, keys, values, *, scale, mask=None, sinks=None, **extra):
@@ -167,7 +150,6 @@ def _ours(x) -> bool:
 _MLX = {
     "attention": mx.fast.scaled_dot_product_attention,
     "silu": nn.silu,
-    "cross_entropy": nn.losses.cross_entropy,
 }
 
 
@@ -178,16 +160,14 @@ def wanted() -> bool:
 
 @contextmanager
 def fast_cpu_ops(enabled: bool = True):
-    """Within the block, mlx-lm's models and losses call this module's functions."""
+    """Within the block, mlx-lm's models call this module's functions."""
     if not enabled:
         yield
         return
     mx.fast.scaled_dot_product_attention = attention
     nn.silu = silu
-    nn.losses.cross_entropy = cross_entropy
     try:
         yield
     finally:
         mx.fast.scaled_dot_product_attention = _MLX["attention"]
         nn.silu = _MLX["silu"]
-        nn.losses.cross_entropy = _MLX["cross_entropy"]

@@ -6,6 +6,7 @@ The user's prompt is the script, one command per line:
     BADJSON                      call read_file with unparseable arguments, every time
     REPEAT name {"json": "args"} call that tool with those arguments, every time
     SLOW                         stream 100 chunks, 50 ms apart (to cancel mid-turn)
+    TRICKLE                      stream 5 chunks, 100 ms apart (a model slower than the agent)
     HISTORY                      answer with the earlier user prompts of this session
     NOISE                        print to stdout (Python and fd 1) on every model call
     anything else                echoed back in several chunks
@@ -75,6 +76,11 @@ async def fake_stream(messages, info: AgentInfo):
         for i in range(100):
             yield f"tick{i} "
             await asyncio.sleep(0.05)
+        return
+    if lines and lines[0] == "TRICKLE":
+        for i in range(5):
+            yield f"drop{i} "
+            await asyncio.sleep(0.1)
         return
     if lines and lines[0] == "HISTORY":
         yield "earlier: "

@@ -88,19 +88,66 @@ def prompt_text(blocks: list[Any]) -> str:
     return "\n\n".join(parts)
 
 
+# How long answer text may wait to be sent with the text after it (AcpFrontend).
+TEXT_FLUSH_S = 0.01
+# Flush tasks in flight (the loop keeps only weak references to tasks).
+_background: set[asyncio.Task] = set()
+
+
 class AcpFrontend:
-    """A session's updates and permission requests, sent to the IDE."""
+    """A session's updates and permission requests, sent to the IDE.
+
+    Answer text that arrives within TEXT_FLUSH_S of the first unsent piece goes out as
+    one `agent_message_chunk`: each update costs a JSON-RPC message and two pydantic
+    round trips, and a fast server streams far more tokens per second than an editor
+    can show (10 ms is under one 60 Hz frame). A slower model still streams token by
+    token. The order of updates is kept: any other update, a permission request and the
+    end of the turn send the held text first.
+    """
 
     def __init__(self, conn: Any, session_id: str):
         self.conn = conn
         self.session_id = session_id
+        self._text: list[str] = []
+        self._flush_due = False
+        self._lock = asyncio.Lock()
 
     async def send(self, update: Any) -> None:
-        await self.conn.session_update(session_id=self.session_id, update=update)
+        if getattr(update, "session_update", None) == "agent_message_chunk" and isinstance(
+            getattr(update.content, "text", None), str
+        ):
+            self._text.append(update.content.text)
+            if not self._flush_due:
+                self._flush_due = True
+                asyncio.get_running_loop().call_later(TEXT_FLUSH_S, self._flush_later)
+            return
+        async with self._lock:
+            await self._send_text()
+            await self.conn.session_update(session_id=self.session_id, update=update)
+
+    def _flush_later(self) -> None:
+        self._flush_due = False
+        task = asyncio.ensure_future(self.flush())
+        _background.add(task)
+        task.add_done_callback(_background.discard)
+
+    async def flush(self) -> None:
+        """Send the text held so far (before a prompt's response: none may follow it)."""
+        async with self._lock:
+            await self._send_text()
+
+    async def _send_text(self) -> None:
+        if self._text:
+            text = "".join(self._text)
+            self._text.clear()
+            await self.conn.session_update(
+                session_id=self.session_id, update=update_agent_message_text(text)
+            )
 
     async def ask_permission(
         self, tool_call: ToolCallUpdate, options: list[PermissionOption]
     ) -> str | None:
+        await self.flush()
         resp = await self.conn.request_permission(
             session_id=self.session_id, tool_call=tool_call, options=options
         )
@@ -206,6 +253,7 @@ class PunieAgent:
         # The spec's order for session/load: the whole conversation, then the response.
         for update in sessions.replay_updates(s.history):
             await s.env.frontend.send(update)
+        await s.env.frontend.flush()
         log.info("session %s loaded in %s (%d messages)", s.id, ws.root, len(s.history))
         self._after_response(self._announce(s))
         return LoadSessionResponse()
@@ -300,6 +348,7 @@ class PunieAgent:
         self.recorder.next_prompt(s.id, str(s.env.workspace.root), text, command and command[0])
         if command is not None:
             await self._slash(s, *command)
+            await s.env.frontend.flush()
             return PromptResponse(stop_reason="end_turn")
         s.cancel_requested = False
         s.turn = asyncio.create_task(self._turn(s, text))
@@ -309,9 +358,11 @@ class PunieAgent:
             if not s.cancel_requested:
                 raise  # the connection is closing, not a session/cancel
             log.info("session %s: turn cancelled", s.id)
+            await s.env.frontend.flush()
             return PromptResponse(stop_reason="cancelled")
         finally:
             s.turn = None
+        await s.env.frontend.flush()
         return PromptResponse(stop_reason=stop)
 
     async def _slash(self, s: Session, name: str, arg: str) -> None:

@@ -42,3 +42,24 @@ def test_search_falls_back_to_plain_text_for_an_invalid_regex(ws):
 async def test_command_output_is_capped_and_the_command_still_finishes(ws):
     r = await run_local(ws, "yes | head -c 100000; echo done >&2", output_limit=1000)
     assert r.exit_code == 0 and r.truncated and len(r.output) == 1000
+
+
+def _code(ws, rel: str, text: str) -> None:
+    (ws.root / rel).parent.mkdir(parents=True, exist_ok=True)
+    (ws.root / rel).write_text(text)
+
+
+def test_a_search_without_matching_lines_names_the_matching_paths(ws):
+    _code(ws, "notes/todo.txt", "buy milk\n")
+    assert search_local(ws, "NOTES") == (
+        "no matches for 'NOTES'; paths that match: notes/, notes/todo.txt"
+    )
+
+
+def test_a_search_matching_nothing_says_so(ws):
+    assert search_local(ws, "zebra") == "no matches for 'zebra'"
+
+
+def test_path_matches_never_name_a_link_leading_outside(ws):
+    # out_link points outside the workspace, in_link inside it.
+    assert search_local(ws, "link") == "no matches for 'link'; paths that match: in_link/"

@@ -18,6 +18,8 @@ MAX_READ_BYTES = 200_000
 MAX_SEARCH_HITS = 200
 MAX_SEARCH_FILE_BYTES = 1_000_000
 MAX_LIST_ENTRIES = 500
+# Paths looked at for a search's path matches (a big checkout stays fast).
+MAX_PATH_WALK = 5000
 
 
 class ToolError(Exception):
@@ -54,6 +56,21 @@ class Workspace:
     def relative(self, path: Path) -> str:
         rel = path.relative_to(self.root).as_posix()
         return rel or "."
+
+
+def _workspace_paths(ws: Workspace, dirs: bool) -> list[str]:
+    out: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(ws.root):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        for name in sorted(dirnames if dirs else filenames):
+            f = Path(dirpath) / name
+            # Never name a path the tools would refuse (a link leading outside).
+            if f.is_symlink() and not f.resolve().is_relative_to(ws.root):
+                continue
+            out.append(ws.relative(f))
+        if len(out) >= MAX_PATH_WALK:
+            break
+    return out
 
 
 def read_local(ws: Workspace, path: str) -> str:
@@ -161,4 +178,19 @@ def search_local(ws: Workspace, pattern: str, path: str | None = None) -> str:
                 if len(hits) >= MAX_SEARCH_HITS:
                     hits.append(f"[stopped after {MAX_SEARCH_HITS} matches]")
                     return "\n".join(hits)
-    return "\n".join(hits) if hits else f"no matches for {pattern!r}"
+    return "\n".join(hits) if hits else _no_matches(ws, start, pattern)
+
+
+def _no_matches(ws: Workspace, start: Path, pattern: str) -> str:
+    """No line matches; paths that do are named, since a model often searches for a
+    file or folder name (search "notes" to find notes/)."""
+    low = pattern.strip().lower()
+    names = [
+        rel + ("/" if (ws.root / rel).is_dir() else "")
+        for rel in _workspace_paths(ws, True) + _workspace_paths(ws, False)
+        if low and low in rel.lower() and (ws.root / rel).resolve().is_relative_to(start)
+    ]
+    told = f"no matches for {pattern!r}"
+    if names:
+        told += "; paths that match: " + ", ".join(sorted(names)[:10])
+    return told

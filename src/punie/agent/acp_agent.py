@@ -90,8 +90,6 @@ def prompt_text(blocks: list[Any]) -> str:
 
 # How long answer text may wait to be sent with the text after it (AcpFrontend).
 TEXT_FLUSH_S = 0.01
-# Flush tasks in flight (the loop keeps only weak references to tasks).
-_background: set[asyncio.Task] = set()
 
 
 class AcpFrontend:
@@ -109,7 +107,7 @@ class AcpFrontend:
         self.conn = conn
         self.session_id = session_id
         self._text: list[str] = []
-        self._flush_due = False
+        self._flusher: asyncio.Task | None = None  # sends the held text after TEXT_FLUSH_S
         self._lock = asyncio.Lock()
 
     async def send(self, update: Any) -> None:
@@ -117,19 +115,17 @@ class AcpFrontend:
             getattr(update.content, "text", None), str
         ):
             self._text.append(update.content.text)
-            if not self._flush_due:
-                self._flush_due = True
-                asyncio.get_running_loop().call_later(TEXT_FLUSH_S, self._flush_later)
+            if self._flusher is None:
+                self._flusher = asyncio.create_task(self._flush_soon())
             return
         async with self._lock:
             await self._send_text()
             await self.conn.session_update(session_id=self.session_id, update=update)
 
-    def _flush_later(self) -> None:
-        self._flush_due = False
-        task = asyncio.ensure_future(self.flush())
-        _background.add(task)
-        task.add_done_callback(_background.discard)
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(TEXT_FLUSH_S)
+        self._flusher = None  # text arriving while this one sends waits for the next
+        await self.flush()
 
     async def flush(self) -> None:
         """Send the text held so far (before a prompt's response: none may follow it)."""
@@ -342,28 +338,29 @@ class PunieAgent:
         s = self._session(session_id)
         if s.turn is not None and not s.turn.done():
             raise RequestError.invalid_request({"details": "a prompt is already running"})
-        text = prompt_text(prompt)
+        stop = await self._answer(s, prompt_text(prompt))
+        await s.env.frontend.flush()  # the held text: no update may follow the response
+        return PromptResponse(stop_reason=stop)
+
+    async def _answer(self, s: Session, text: str) -> str:
+        """A prompt's stop reason: a slash command answered here, or a model turn."""
         command = slash.parse_command(text)
         # The previous turn's follow-up (a correction, a thanks, a /clear): for harvest.
         self.recorder.next_prompt(s.id, str(s.env.workspace.root), text, command and command[0])
         if command is not None:
             await self._slash(s, *command)
-            await s.env.frontend.flush()
-            return PromptResponse(stop_reason="end_turn")
+            return "end_turn"
         s.cancel_requested = False
         s.turn = asyncio.create_task(self._turn(s, text))
         try:
-            stop = await s.turn
+            return await s.turn
         except asyncio.CancelledError:
             if not s.cancel_requested:
                 raise  # the connection is closing, not a session/cancel
             log.info("session %s: turn cancelled", s.id)
-            await s.env.frontend.flush()
-            return PromptResponse(stop_reason="cancelled")
+            return "cancelled"
         finally:
             s.turn = None
-        await s.env.frontend.flush()
-        return PromptResponse(stop_reason=stop)
 
     async def _slash(self, s: Session, name: str, arg: str) -> None:
         """Answer a slash command ourselves; the model and the history never see it."""

@@ -58,21 +58,6 @@ class Workspace:
         return rel or "."
 
 
-def _workspace_paths(ws: Workspace, dirs: bool) -> list[str]:
-    out: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(ws.root):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
-        for name in sorted(dirnames if dirs else filenames):
-            f = Path(dirpath) / name
-            # Never name a path the tools would refuse (a link leading outside).
-            if f.is_symlink() and not f.resolve().is_relative_to(ws.root):
-                continue
-            out.append(ws.relative(f))
-        if len(out) >= MAX_PATH_WALK:
-            break
-    return out
-
-
 def read_local(ws: Workspace, path: str) -> str:
     p = ws.resolve(path)
     if not p.exists():
@@ -147,12 +132,17 @@ def _walk_files(ws: Workspace, start: Path):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
         for name in sorted(filenames):
             f = Path(dirpath) / name
-            # A symlinked file may point outside: check each one, skip quietly.
-            try:
-                ws.resolve(str(f))
-            except ToolError:
-                continue
-            yield f
+            if _confined(ws, f):
+                yield f
+
+
+def _confined(ws: Workspace, f: Path) -> bool:
+    """False for a symlink that points outside: such a path is skipped quietly."""
+    try:
+        ws.resolve(str(f))
+    except ToolError:
+        return False
+    return True
 
 
 def search_local(ws: Workspace, pattern: str, path: str | None = None) -> str:
@@ -184,13 +174,31 @@ def search_local(ws: Workspace, pattern: str, path: str | None = None) -> str:
 def _no_matches(ws: Workspace, start: Path, pattern: str) -> str:
     """No line matches; paths that do are named, since a model often searches for a
     file or folder name (search "notes" to find notes/)."""
-    low = pattern.strip().lower()
-    names = [
-        rel + ("/" if (ws.root / rel).is_dir() else "")
-        for rel in _workspace_paths(ws, True) + _workspace_paths(ws, False)
-        if low and low in rel.lower() and (ws.root / rel).resolve().is_relative_to(start)
-    ]
     told = f"no matches for {pattern!r}"
+    names = _matching_paths(ws, start, pattern.strip().lower())
     if names:
-        told += "; paths that match: " + ", ".join(sorted(names)[:10])
+        told += "; paths that match: " + ", ".join(names[:10])
     return told
+
+
+def _matching_paths(ws: Workspace, start: Path, low: str) -> list[str]:
+    """The searched path and those under it whose workspace-relative name contains
+    `low` (any case), folders with a trailing "/", in one walk of at most
+    MAX_PATH_WALK entries."""
+    if not low:
+        return []
+    found: list[str] = []
+    if start != ws.root and low in ws.relative(start).lower():
+        found.append(ws.relative(start) + ("/" if start.is_dir() else ""))
+    seen = 0
+    for dirpath, dirnames, filenames in os.walk(start):  # a file: nothing to walk
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        for name in dirnames + filenames:
+            f = Path(dirpath) / name
+            rel = ws.relative(f)
+            seen += 1
+            if low in rel.lower() and _confined(ws, f):
+                found.append(rel + ("/" if f.is_dir() else ""))
+        if seen >= MAX_PATH_WALK:
+            break
+    return sorted(found)
